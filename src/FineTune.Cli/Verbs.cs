@@ -1,0 +1,13 @@
+using System.CommandLine;
+using FineTune.Cli.Commands;
+
+namespace FineTune.Cli;
+
+/// <summary>The verbs of `finetune`, in the order `--help` lists them.</summary>
+public static class Verbs
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return BenchCommand.Create();
+    }
+}
