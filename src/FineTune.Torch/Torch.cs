@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+
+namespace FineTune.Torch;
+
+/// <summary>Process-wide settings of the engine: threads, seeds, grad mode, CUDA.</summary>
+public static class Torch
+{
+    /// <summary>The libtorch version the native layer was built against (e.g. "1.13.0").</summary>
+    public static string Version => Marshal.PtrToStringUTF8(Native.ft_torch_version()) ?? "";
+
+    public static int Threads
+    {
+        get => Native.ft_get_num_threads();
+        set => Tensor.Check(Native.ft_set_num_threads(value), $"Threads = {value}");
+    }
+
+    /// <summary>Seeds libtorch's generators (CPU and CUDA): runs on CPU are then reproducible.</summary>
+    public static void ManualSeed(ulong seed) => Tensor.Check(Native.ft_manual_seed(seed), $"ManualSeed({seed})");
+
+    public static int CudaDeviceCount => Native.ft_cuda_device_count();
+    public static bool CudaAvailable => CudaDeviceCount > 0;
+    /// <summary>Whether the native layer was built against a CUDA libtorch (memory statistics available).</summary>
+    public static bool CudaBuild => Native.ft_has_cuda_build() != 0;
+
+    /// <summary>Peak bytes allocated on a CUDA device since the last reset, or -1 without CUDA.</summary>
+    public static long CudaPeakBytes(int device = 0, bool reset = false) => Native.ft_cuda_peak_bytes(device, reset ? 1 : 0);
+
+    public static void CudaSynchronize(int device = 0) => Tensor.Check(Native.ft_cuda_synchronize(device), "CudaSynchronize");
+
+    public static bool GradEnabled => Native.ft_is_grad_enabled() != 0;
+
+    /// <summary>Disables gradient recording on this thread until disposed (torch.no_grad()).</summary>
+    public static IDisposable NoGrad() => new GradMode(false);
+
+    /// <summary>Enables gradient recording on this thread until disposed (torch.enable_grad()).</summary>
+    public static IDisposable EnableGrad() => new GradMode(true);
+
+    private sealed class GradMode : IDisposable
+    {
+        private readonly int _previous;
+        private bool _done;
+
+        public GradMode(bool on)
+        {
+            _previous = Native.ft_set_grad_enabled(on ? 1 : 0);
+            Tensor.Check(_previous, "SetGradEnabled");
+        }
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            Native.ft_set_grad_enabled(_previous);
+        }
+    }
+
+    /// <summary>
+    /// Scales the gradients of <paramref name="parameters"/> so their global L2 norm is at most
+    /// <paramref name="maxNorm"/> (as torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
+    /// maxNorm &lt;= 0 only measures.
+    /// </summary>
+    public static unsafe double ClipGradNorm(IReadOnlyList<Tensor> parameters, double maxNorm)
+    {
+        var hs = new nint[parameters.Count];
+        for (int i = 0; i < hs.Length; i++) hs[i] = parameters[i].Handle;
+        double total;
+        fixed (nint* p = hs)
+            Tensor.Check(Native.ft_clip_grad_norm(p, hs.Length, maxNorm, &total), $"ClipGradNorm({maxNorm})");
+        GC.KeepAlive(parameters);
+        return total;
+    }
+}

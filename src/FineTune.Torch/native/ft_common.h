@@ -1,0 +1,31 @@
+// Shared helpers of the native layer: error capture, handle conversion, dtype/device mapping.
+#pragma once
+#include "ft.h"
+#include <ATen/ATen.h>
+#include <string>
+#include <vector>
+
+namespace ft {
+
+void set_error(const std::string& message);
+at::ScalarType to_scalar_type(int dtype);
+int from_scalar_type(at::ScalarType t);
+at::Device to_device(int device_type, int device_index);
+at::TensorOptions options(int dtype, int device_type, int device_index);
+std::string describe(const at::Tensor& t);   // "float32[2, 3] cpu"
+
+inline at::Tensor& T(FtTensor h) { return *static_cast<at::Tensor*>(h); }
+inline FtTensor wrap(at::Tensor&& t) { return new at::Tensor(std::move(t)); }
+inline std::vector<int64_t> dims(const int64_t* p, int n) { return std::vector<int64_t>(p, p + n); }
+
+}  // namespace ft
+
+// Every export body goes between FT_TRY and FT_CATCH(value returned on failure). The message names
+// the export, so C# exceptions say which operation failed.
+#define FT_TRY try {
+#define FT_CATCH(fail)                                                                     \
+  }                                                                                        \
+  catch (const c10::Error& e) { ft::set_error(std::string(__func__) + ": " + e.what_without_backtrace()); } \
+  catch (const std::exception& e) { ft::set_error(std::string(__func__) + ": " + e.what()); } \
+  catch (...) { ft::set_error(std::string(__func__) + ": unknown native error"); }        \
+  return fail;

@@ -1,0 +1,228 @@
+// Math: elementwise (binary/unary by op code), linear algebra, reductions, the NN building blocks
+// (embedding, RMSNorm, softmax, cross entropy, dropout) and attention.
+#include "ft_common.h"
+#include <torch/version.h>
+#include <cmath>
+
+using ft::T;
+using ft::wrap;
+
+// ---- elementwise ------------------------------------------------------------------------------
+// Binary op codes, shared with C# (NativeOps.cs).
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_RSUB };
+
+static at::Tensor binary(const at::Tensor& a, const at::Tensor& b, int op) {
+  switch (op) {
+    case B_ADD: return a.add(b);
+    case B_SUB: return a.sub(b);
+    case B_MUL: return a.mul(b);
+    case B_DIV: return a.div(b);
+    case B_POW: return a.pow(b);
+    case B_MAX: return at::maximum(a, b);
+    case B_MIN: return at::minimum(a, b);
+    case B_EQ: return a.eq(b);
+    case B_NE: return a.ne(b);
+    case B_LT: return a.lt(b);
+    case B_LE: return a.le(b);
+    case B_GT: return a.gt(b);
+    case B_GE: return a.ge(b);
+    case B_AND: return at::logical_and(a, b);
+    case B_OR: return at::logical_or(a, b);
+    case B_RSUB: return b.sub(a);
+  }
+  throw std::invalid_argument("unknown binary op " + std::to_string(op));
+}
+
+static at::Tensor binary_scalar(const at::Tensor& a, double s, int op) {
+  switch (op) {
+    case B_ADD: return a.add(s);
+    case B_SUB: return a.sub(s);
+    case B_MUL: return a.mul(s);
+    case B_DIV: return a.div(s);
+    case B_POW: return a.pow(s);
+    case B_MAX: return a.clamp_min(s);
+    case B_MIN: return a.clamp_max(s);
+    case B_EQ: return a.eq(s);
+    case B_NE: return a.ne(s);
+    case B_LT: return a.lt(s);
+    case B_LE: return a.le(s);
+    case B_GT: return a.gt(s);
+    case B_GE: return a.ge(s);
+    case B_RSUB: return at::rsub(a, s);
+  }
+  throw std::invalid_argument("unknown scalar op " + std::to_string(op));
+}
+
+FT_API FtTensor ft_binary(FtTensor a, FtTensor b, int op) {
+  FT_TRY return wrap(binary(T(a), T(b), op));
+  FT_CATCH(nullptr)
+}
+FT_API FtTensor ft_binary_scalar(FtTensor a, double s, int op) {
+  FT_TRY return wrap(binary_scalar(T(a), s, op));
+  FT_CATCH(nullptr)
+}
+// a += alpha * b, in place (no autograd history on leaves: used by optimizers and merges).
+FT_API int ft_add_(FtTensor a, FtTensor b, double alpha) { FT_TRY T(a).add_(T(b), alpha); return 0; FT_CATCH(-1) }
+FT_API int ft_mul_scalar_(FtTensor a, double s) { FT_TRY T(a).mul_(s); return 0; FT_CATCH(-1) }
+
+enum { U_NEG, U_SQRT, U_RSQRT, U_EXP, U_LOG, U_TANH, U_SIGMOID, U_SILU, U_RELU, U_ABS, U_COS, U_SIN, U_GELU, U_NOT, U_SQUARE, U_RECIP, U_FLOOR, U_ISNAN };
+
+FT_API FtTensor ft_unary(FtTensor a, int op) {
+  FT_TRY
+  const at::Tensor& x = T(a);
+  switch (op) {
+    case U_NEG: return wrap(x.neg());
+    case U_SQRT: return wrap(x.sqrt());
+    case U_RSQRT: return wrap(x.rsqrt());
+    case U_EXP: return wrap(x.exp());
+    case U_LOG: return wrap(x.log());
+    case U_TANH: return wrap(x.tanh());
+    case U_SIGMOID: return wrap(x.sigmoid());
+    case U_SILU: return wrap(at::silu(x));
+    case U_RELU: return wrap(x.relu());
+    case U_ABS: return wrap(x.abs());
+    case U_COS: return wrap(x.cos());
+    case U_SIN: return wrap(x.sin());
+    case U_GELU: return wrap(at::gelu(x));
+    case U_NOT: return wrap(x.logical_not());
+    case U_SQUARE: return wrap(x.square());
+    case U_RECIP: return wrap(x.reciprocal());
+    case U_FLOOR: return wrap(x.floor());
+    case U_ISNAN: return wrap(x.isnan());
+  }
+  throw std::invalid_argument("unknown unary op " + std::to_string(op));
+  FT_CATCH(nullptr)
+}
+
+FT_API FtTensor ft_clamp(FtTensor a, double lo, double hi, int has_lo, int has_hi) {
+  FT_TRY
+  c10::optional<at::Scalar> l = has_lo ? c10::optional<at::Scalar>(lo) : c10::nullopt;
+  c10::optional<at::Scalar> h = has_hi ? c10::optional<at::Scalar>(hi) : c10::nullopt;
+  return wrap(at::clamp(T(a), l, h));
+  FT_CATCH(nullptr)
+}
+FT_API FtTensor ft_where(FtTensor cond, FtTensor a, FtTensor b) { FT_TRY return wrap(at::where(T(cond), T(a), T(b))); FT_CATCH(nullptr) }
+FT_API FtTensor ft_masked_fill(FtTensor a, FtTensor mask, double v) { FT_TRY return wrap(T(a).masked_fill(T(mask), v)); FT_CATCH(nullptr) }
+FT_API FtTensor ft_triu(FtTensor a, int64_t k) { FT_TRY return wrap(T(a).triu(k)); FT_CATCH(nullptr) }
+FT_API FtTensor ft_tril(FtTensor a, int64_t k) { FT_TRY return wrap(T(a).tril(k)); FT_CATCH(nullptr) }
+
+// ---- linear algebra ---------------------------------------------------------------------------
+FT_API FtTensor ft_matmul(FtTensor a, FtTensor b) { FT_TRY return wrap(at::matmul(T(a), T(b))); FT_CATCH(nullptr) }
+FT_API FtTensor ft_linear(FtTensor x, FtTensor w, FtTensor b) {
+  FT_TRY
+  return wrap(b ? at::linear(T(x), T(w), T(b)) : at::linear(T(x), T(w)));
+  FT_CATCH(nullptr)
+}
+FT_API FtTensor ft_outer(FtTensor a, FtTensor b) { FT_TRY return wrap(at::outer(T(a), T(b))); FT_CATCH(nullptr) }
+
+// ---- reductions -------------------------------------------------------------------------------
+FT_API FtTensor ft_sum(FtTensor a, const int64_t* d, int n, int keepdim) {
+  FT_TRY return wrap(n == 0 ? T(a).sum() : T(a).sum(ft::dims(d, n), keepdim != 0));
+  FT_CATCH(nullptr)
+}
+FT_API FtTensor ft_mean(FtTensor a, const int64_t* d, int n, int keepdim) {
+  FT_TRY return wrap(n == 0 ? T(a).mean() : T(a).mean(ft::dims(d, n), keepdim != 0));
+  FT_CATCH(nullptr)
+}
+FT_API FtTensor ft_max_all(FtTensor a) { FT_TRY return wrap(T(a).max()); FT_CATCH(nullptr) }
+FT_API int ft_max_dim(FtTensor a, int64_t dim, int keepdim, FtTensor* values, FtTensor* indices) {
+  FT_TRY
+  auto r = T(a).max(dim, keepdim != 0);
+  *values = wrap(std::move(std::get<0>(r)));
+  *indices = wrap(std::move(std::get<1>(r)));
+  return 0;
+  FT_CATCH(-1)
+}
+FT_API FtTensor ft_argmax(FtTensor a, int64_t dim, int keepdim) { FT_TRY return wrap(T(a).argmax(dim, keepdim != 0)); FT_CATCH(nullptr) }
+FT_API int ft_topk(FtTensor a, int64_t k, int64_t dim, int largest, int sorted, FtTensor* values, FtTensor* indices) {
+  FT_TRY
+  auto r = T(a).topk(k, dim, largest != 0, sorted != 0);
+  *values = wrap(std::move(std::get<0>(r)));
+  *indices = wrap(std::move(std::get<1>(r)));
+  return 0;
+  FT_CATCH(-1)
+}
+FT_API int ft_sort(FtTensor a, int64_t dim, int descending, FtTensor* values, FtTensor* indices) {
+  FT_TRY
+  auto r = T(a).sort(dim, descending != 0);
+  *values = wrap(std::move(std::get<0>(r)));
+  *indices = wrap(std::move(std::get<1>(r)));
+  return 0;
+  FT_CATCH(-1)
+}
+FT_API FtTensor ft_cumsum(FtTensor a, int64_t dim) { FT_TRY return wrap(T(a).cumsum(dim)); FT_CATCH(nullptr) }
+FT_API FtTensor ft_norm(FtTensor a, double p) { FT_TRY return wrap(at::norm(T(a), p)); FT_CATCH(nullptr) }
+FT_API FtTensor ft_multinomial(FtTensor probs, int64_t n, int replacement) { FT_TRY return wrap(at::multinomial(T(probs), n, replacement != 0)); FT_CATCH(nullptr) }
+
+// ---- neural-network blocks --------------------------------------------------------------------
+FT_API FtTensor ft_embedding(FtTensor weight, FtTensor ids) { FT_TRY return wrap(at::embedding(T(weight), T(ids))); FT_CATCH(nullptr) }
+FT_API FtTensor ft_softmax(FtTensor a, int64_t dim) { FT_TRY return wrap(at::softmax(T(a), dim)); FT_CATCH(nullptr) }
+FT_API FtTensor ft_log_softmax(FtTensor a, int64_t dim) { FT_TRY return wrap(at::log_softmax(T(a), dim)); FT_CATCH(nullptr) }
+// reduction: 0 none, 1 mean, 2 sum (at::Reduction's values).
+FT_API FtTensor ft_cross_entropy(FtTensor logits, FtTensor target, int64_t ignore_index, int reduction, double smoothing) {
+  FT_TRY
+  return wrap(at::cross_entropy_loss(T(logits), T(target), {}, reduction, ignore_index, smoothing));
+  FT_CATCH(nullptr)
+}
+FT_API FtTensor ft_dropout(FtTensor a, double p, int train) { FT_TRY return wrap(at::dropout(T(a), p, train != 0)); FT_CATCH(nullptr) }
+// RMSNorm as Hugging Face computes it: in float32, then back to the input dtype, times the weight.
+FT_API FtTensor ft_rms_norm(FtTensor x, FtTensor weight, double eps) {
+  FT_TRY
+  const at::Tensor& in = T(x);
+  auto xf = in.to(at::kFloat);
+  auto y = xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps);
+  return wrap(T(weight) * y.to(in.scalar_type()));
+  FT_CATCH(nullptr)
+}
+
+// ---- attention --------------------------------------------------------------------------------
+// q (B, H, T, D); k, v (B, KV, S, D) with H a multiple of KV (grouped-query attention: k/v heads are
+// repeated). mask: optional bool (true = may attend) or additive float, broadcastable to (B, H, T, S).
+// causal: query t sees keys up to S - T + t (bottom-right aligned, so it also holds with a KV cache).
+// scale <= 0 means 1/sqrt(D). Uses the fused kernel of libtorch 2.x when present.
+FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, double dropout, int causal, double scale) {
+  FT_TRY
+  at::Tensor Q = T(q), K = T(k), V = T(v);
+  TORCH_CHECK(Q.dim() == 4 && K.dim() == 4 && V.dim() == 4, "attention wants 4-d q, k, v; got q ", ft::describe(Q), ", k ", ft::describe(K), ", v ", ft::describe(V));
+  const int64_t B = Q.size(0), H = Q.size(1), Tq = Q.size(2), D = Q.size(3);
+  const int64_t KV = K.size(1), S = K.size(2);
+  TORCH_CHECK(H % KV == 0, "query heads ", H, " are not a multiple of key/value heads ", KV);
+  if (H != KV) {
+    const int64_t rep = H / KV;
+    K = K.unsqueeze(2).expand({B, KV, rep, S, D}).reshape({B, H, S, D});
+    V = V.unsqueeze(2).expand({B, KV, rep, S, V.size(3)}).reshape({B, H, S, V.size(3)});
+  }
+  const double sc = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(D));
+  c10::optional<at::Tensor> m;
+  if (mask) m = T(mask);
+  bool use_causal_flag = causal != 0;
+  if (causal && (Tq != S || m.has_value())) {
+    // Explicit bottom-right causal mask, combined with the caller's mask.
+    auto c = at::ones({Tq, S}, Q.options().dtype(at::kBool)).tril(S - Tq);
+    if (m.has_value()) {
+      if (m->scalar_type() == at::kBool) m = m->logical_and(c);
+      else m = m->masked_fill(c.logical_not(), -std::numeric_limits<float>::infinity());
+    } else {
+      m = c;
+    }
+    use_causal_flag = false;
+  }
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  return wrap(at::scaled_dot_product_attention(Q, K, V, m, dropout, use_causal_flag, sc));
+#else
+  // libtorch 1.13: the same math, unfused.
+  auto att = at::matmul(Q, K.transpose(-2, -1)) * sc;                       // (B, H, T, S)
+  if (use_causal_flag) {
+    auto c = at::ones({Tq, S}, Q.options().dtype(at::kBool)).triu(1);
+    att = att.masked_fill(c, -std::numeric_limits<float>::infinity());
+  }
+  if (m.has_value()) {
+    if (m->scalar_type() == at::kBool) att = att.masked_fill(m->logical_not(), -std::numeric_limits<float>::infinity());
+    else att = att + *m;
+  }
+  att = at::softmax(att, -1);
+  if (dropout > 0) att = at::dropout(att, dropout, true);
+  return wrap(at::matmul(att, V));                                           // (B, H, T, D)
+#endif
+  FT_CATCH(nullptr)
+}

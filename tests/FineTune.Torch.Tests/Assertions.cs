@@ -1,0 +1,20 @@
+using FineTune.Torch;
+
+namespace FineTune.Torch.Tests;
+
+internal static class Assertions
+{
+    public static void Close(IReadOnlyList<double> expected, IReadOnlyList<double> actual, double tol, string what = "")
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol,
+                $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (tolerance {tol})");
+    }
+
+    public static void Close(IReadOnlyList<float> expected, Tensor actual, double tol, string what = "") =>
+        Close(expected.Select(x => (double)x).ToArray(), actual.ToArray<float>().Select(x => (double)x).ToArray(), tol, what);
+
+    public static double[] D(this Tensor t) => t.ToArray<double>();
+    public static float[] F(this Tensor t) => t.ToArray<float>();
+}

@@ -1,0 +1,87 @@
+using FineTune.Torch;
+
+namespace FineTune.Torch.Tests;
+
+/// <summary>Scaled dot-product attention against a hand loop in float64.</summary>
+public class AttentionTests
+{
+    // Reference: out[b,h,t] = Σ_s softmax_s(q·k/√D masked) v[s], with GQA head h → kv head h / (H/KV).
+    private static double[] Reference(double[] q, double[] k, double[] v, int B, int H, int KV, int T, int S, int D, bool causal, bool[]? mask)
+    {
+        var o = new double[B * H * T * D];
+        int rep = H / KV;
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++)
+                for (int t = 0; t < T; t++)
+                {
+                    var scores = new double[S];
+                    for (int s = 0; s < S; s++)
+                    {
+                        bool allowed = (!causal || s <= S - T + t) && (mask is null || mask[t * S + s]);
+                        if (!allowed) { scores[s] = double.NegativeInfinity; continue; }
+                        double dot = 0;
+                        for (int d = 0; d < D; d++)
+                            dot += q[((b * H + h) * T + t) * D + d] * k[((b * KV + h / rep) * S + s) * D + d];
+                        scores[s] = dot / Math.Sqrt(D);
+                    }
+                    var max = scores.Max();
+                    var e = scores.Select(x => Math.Exp(x - max)).ToArray();
+                    var z = e.Sum();
+                    for (int d = 0; d < D; d++)
+                    {
+                        double acc = 0;
+                        for (int s = 0; s < S; s++) acc += e[s] / z * v[((b * KV + h / rep) * S + s) * D + d];
+                        o[((b * H + h) * T + t) * D + d] = acc;
+                    }
+                }
+        return o;
+    }
+
+    [Theory]
+    [InlineData(4, 4, 5, 5, true)]    // plain causal
+    [InlineData(4, 2, 5, 5, true)]    // grouped-query attention
+    [InlineData(4, 2, 2, 6, true)]    // queries after a KV cache of 4: bottom-right causal
+    [InlineData(2, 1, 3, 3, false)]   // no mask
+    public void Attention_MatchesHandLoop(int H, int KV, int T, int S, bool causal)
+    {
+        using var scope = DisposeScope.Begin();
+        Torch.ManualSeed(11);
+        const int B = 2, D = 8;
+        var q = Tensor.Randn([B, H, T, D], DType.Float64);
+        var k = Tensor.Randn([B, KV, S, D], DType.Float64);
+        var v = Tensor.Randn([B, KV, S, D], DType.Float64);
+        var got = Functional.ScaledDotProductAttention(q, k, v, causal: causal).D();
+        var want = Reference(q.D(), k.D(), v.D(), B, H, KV, T, S, D, causal, null);
+        Assertions.Close(want, got, 1e-10, "attention");
+    }
+
+    [Fact]
+    public void Attention_BoolMaskCombinesWithCausal()
+    {
+        using var scope = DisposeScope.Begin();
+        Torch.ManualSeed(12);
+        const int B = 1, H = 2, T = 4, S = 4, D = 4;
+        var q = Tensor.Randn([B, H, T, D], DType.Float64);
+        var k = Tensor.Randn([B, H, S, D], DType.Float64);
+        var v = Tensor.Randn([B, H, S, D], DType.Float64);
+        // key 0 is padding: nobody may attend to it except query 0 (so no row is empty)
+        var m = new bool[T * S];
+        for (int t = 0; t < T; t++)
+            for (int s = 0; s < S; s++) m[t * S + s] = s != 0 || t == 0;
+        var mask = Tensor.From(m, T, S);
+        var got = Functional.ScaledDotProductAttention(q, k, v, mask, causal: true).D();
+        var want = Reference(q.D(), k.D(), v.D(), B, H, H, T, S, D, true, m);
+        Assertions.Close(want, got, 1e-10, "masked attention");
+    }
+
+    [Fact]
+    public void Attention_IndivisibleHeads_ThrowsNamingBoth()
+    {
+        using var scope = DisposeScope.Begin();
+        var q = Tensor.Zeros([1, 3, 2, 4]);
+        var k = Tensor.Zeros([1, 2, 2, 4]);
+        var e = Assert.Throws<TorchException>(() => Functional.ScaledDotProductAttention(q, k, k));
+        Assert.Contains("query heads 3", e.Message);
+        Assert.Contains("float32[1, 3, 2, 4]", e.Message);
+    }
+}
