@@ -11,15 +11,16 @@ public static class ChatRules
     public static IReadOnlyList<Problem> Check(ChatExample example, long line)
     {
         var problems = new List<Problem>();
-        Check(example, line, static i => $"messages[{i}]", problems);
+        Check(example, line, static (i, field) => $"messages[{i}].{field}", problems);
         return problems;
     }
 
     /// <summary>
-    /// Checks <paramref name="example"/>, naming message <c>i</c> by <paramref name="messagePath"/>(i)
-    /// (so an alpaca record reports <c>output</c>, not <c>messages[1]</c>), and appends to <paramref name="problems"/>.
+    /// Checks <paramref name="example"/>, naming field <c>f</c> ("role", "content") of message <c>i</c> by
+    /// <paramref name="path"/>(i, f) (so an alpaca record reports <c>output</c>, not <c>messages[1].content</c>),
+    /// and appends to <paramref name="problems"/>.
     /// </summary>
-    public static void Check(ChatExample example, long line, Func<int, string> messagePath, List<Problem> problems)
+    public static void Check(ChatExample example, long line, Func<int, string, string> path, List<Problem> problems)
     {
         var messages = example.Messages;
         if (messages.Count == 0)
@@ -34,33 +35,33 @@ public static class ChatRules
         {
             var (role, content) = (messages[i].Role, messages[i].Content);
             if (content.Length == 0)
-                problems.Add(Problem.Error(line, messagePath(i) + ".content", ProblemCodes.EmptyContent,
+                problems.Add(Problem.Error(line, path(i, "content"), ProblemCodes.EmptyContent,
                     $"message {i} ({role}) has empty content"));
             else if (role == ChatRoles.Assistant && string.IsNullOrWhiteSpace(content))
-                problems.Add(Problem.Warning(line, messagePath(i) + ".content", ProblemCodes.EmptyAnswer,
+                problems.Add(Problem.Warning(line, path(i, "content"), ProblemCodes.EmptyAnswer,
                     $"assistant message {i} is whitespace only", Excerpts.Of(content)));
 
             if (!ChatRoles.IsKnown(role))
             {
-                problems.Add(Problem.Error(line, messagePath(i) + ".role", ProblemCodes.InvalidRole,
-                    $"role \"{Excerpts.Of(role, 40)}\" is not one of system, user, assistant"));
+                problems.Add(Problem.Error(line, path(i, "role"), ProblemCodes.InvalidRole,
+                    $"role \"{Excerpts.Of(role, 40)}\" is not one of system, user, assistant", Excerpts.Of(content)));
                 sawNonSystem = true;
                 continue;
             }
             if (role == ChatRoles.System)
             {
                 if (i > 0)
-                    problems.Add(Problem.Error(line, messagePath(i) + ".role", ProblemCodes.SystemNotFirst,
-                        $"a system message may only be first; message {i} is system"));
+                    problems.Add(Problem.Error(line, path(i, "role"), ProblemCodes.SystemNotFirst,
+                        $"a system message may only be first; message {i} is system", Excerpts.Of(content)));
                 continue;
             }
 
             if (previous is null && !sawNonSystem && role != ChatRoles.User)
-                problems.Add(Problem.Error(line, messagePath(i) + ".role", ProblemCodes.FirstNotUser,
-                    $"the first non-system message must be from user, not {role}"));
+                problems.Add(Problem.Error(line, path(i, "role"), ProblemCodes.FirstNotUser,
+                    $"the first non-system message must be from user, not {role}", Excerpts.Of(content)));
             else if (previous == role)
-                problems.Add(Problem.Error(line, messagePath(i) + ".role", ProblemCodes.NotAlternating,
-                    $"two {role} messages in a row (messages {i - 1} and {i}); user and assistant must alternate"));
+                problems.Add(Problem.Error(line, path(i, "role"), ProblemCodes.NotAlternating,
+                    $"message {i} is {role} again; user and assistant must alternate", Excerpts.Of(content)));
 
             if (role == ChatRoles.Assistant)
             {
@@ -76,8 +77,8 @@ public static class ChatRules
             problems.Add(Problem.Error(line, "messages", ProblemCodes.NoPair,
                 "no user message followed by an assistant message; an example needs at least one pair"));
         else if (messages[last].Role != ChatRoles.Assistant && ChatRoles.IsKnown(messages[last].Role))
-            problems.Add(Problem.Error(line, messagePath(last) + ".role", ProblemCodes.LastNotAssistant,
-                $"the last message must be from assistant, not {messages[last].Role}"));
+            problems.Add(Problem.Error(line, path(last, "role"), ProblemCodes.LastNotAssistant,
+                $"the last message must be from assistant, not {messages[last].Role}", Excerpts.Of(messages[last].Content)));
         else if (!sawPair)
             problems.Add(Problem.Error(line, "messages", ProblemCodes.NoPair,
                 "no user message followed by an assistant message; an example needs at least one pair"));

@@ -1,12 +1,18 @@
+using System.Buffers;
+
 namespace FineTune.Data;
 
 /// <summary>
 /// Validates a dataset in one streaming pass: reads UTF-8 records (JSONL lines or JSON array
-/// elements), parses each into a <see cref="ChatExample"/>, applies <see cref="ChatRules"/>, counts
-/// tokens and duplicates, hashes the input (SHA-256), and hands kept examples to a writer.
+/// elements) through one pooled buffer, parses each into a <see cref="ChatExample"/>, applies
+/// <see cref="ChatRules"/>, counts tokens and duplicates, hashes the input (SHA-256), and hands
+/// kept examples to a writer. Expected failures are problems in the report, never exceptions;
+/// only I/O faults and cancellation throw.
 /// </summary>
 public static class DatasetValidator
 {
+    private const int InitialBuffer = 1 << 20;
+
     public static Task<ValidationReport> ValidateAsync(Stream input, ValidationOptions options, CancellationToken cancellationToken = default) =>
         ValidateAsync(input, options, kept: null, cancellationToken);
 
@@ -18,9 +24,54 @@ public static class DatasetValidator
     /// As above, handing kept examples to <paramref name="kept"/>. In strict mode examples are still
     /// written as they are found valid; discard the output when the report is not <see cref="ValidationReport.Usable"/>.
     /// </summary>
-    public static Task<ValidationReport> ValidateAsync(Stream input, ValidationOptions options, IExampleWriter? kept, CancellationToken cancellationToken = default)
+    public static async Task<ValidationReport> ValidateAsync(Stream input, ValidationOptions options, IExampleWriter? kept, CancellationToken cancellationToken = default)
     {
-        // Contract landed first so dependent projects can compile; the streaming engine follows in the next commit.
-        throw new NotImplementedException("DatasetValidator: streaming engine lands in the next commit");
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        var run = new ValidationRun(options, kept);
+        using var source = new InputSource(input);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBuffer, options.MaxLineBytes + 1));
+        try
+        {
+            var end = await source.FillAsync(buffer.AsMemory(0, FileSniffer.SniffBytes), cancellationToken).ConfigureAwait(false);
+            var head = buffer.AsSpan(0, end);
+            var start = FileSniffer.Utf8BomLength(head);
+            if (FileSniffer.UnsupportedEncoding(head) is { } encoding)
+                await RejectAsync(Problem.Error(1, "", ProblemCodes.UnsupportedEncoding,
+                    $"the file is {encoding}; save it as UTF-8", null));
+            else if (FileSniffer.BinaryKind(head) is { } kind)
+                await RejectAsync(Problem.Error(1, "", ProblemCodes.BinaryFile,
+                    $"this is {kind}, not a JSON text file", Excerpts.OfBytes(head)));
+            else if (FileSniffer.IsJsonArray(head[start..]))
+            {
+                run.Layout = "json_array";
+                if (options.Format == DataFormat.Chat)
+                    await RejectAsync(Problem.Error(1, "", ProblemCodes.NotJsonl,
+                        "the file is a JSON array, but chat data is JSONL: one JSON object per line (use --format auto to read arrays)",
+                        Excerpts.OfBytes(head[start..])));
+                else
+                    buffer = await new JsonArrayRecordReader(run, options.MaxLineBytes)
+                        .ReadAsync(source, buffer, start, end, cancellationToken).ConfigureAwait(false);
+            }
+            else
+                buffer = await new JsonlRecordReader(run, options.MaxLineBytes)
+                    .ReadAsync(source, buffer, start, end, cancellationToken).ConfigureAwait(false);
+
+            await source.DrainAsync(buffer, cancellationToken).ConfigureAwait(false);   // hash what was not read
+            await run.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return run.Finish(source.Sha256Hex(), source.Bytes);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        async Task RejectAsync(Problem problem)
+        {
+            run.FileProblem(problem);
+            await source.DrainAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
     }
 }
