@@ -29,11 +29,15 @@ public static partial class TextShape
     public static bool IsHeading(string line)
     {
         var t = line.Trim();
+        if (MarkdownHeading().IsMatch(t))
+            return true;
         if (t.Length == 0 || t.Length > 60)
             return false;
-        if (MarkdownHeading().IsMatch(t) || ChineseChapter().IsMatch(t) || ChineseEnumeration().IsMatch(t) || NamedSection().IsMatch(t))
+        if (ChineseChapter().IsMatch(t) || ChineseEnumeration().IsMatch(t) || NamedSection().IsMatch(t))
             return true;
-        return NumberedTitle().IsMatch(t) && t.Length <= 40 && !IsSentenceEnd(t[^1]) && t[^1] is not ('，' or ',' or '：' or ':');
+        // "3.2 Scope", "4.1 一般规定": a number and a short title without clause punctuation (a wrapped clause has some).
+        var title = NumberedTitle().Match(t);
+        return title.Success && t.Length - title.Length <= 24 && t[title.Length..].IndexOfAny(ClausePunctuation) < 0;
     }
 
     /// <summary>A line that starts a new block: heading, list item, numbered clause, table row or code fence.</summary>
@@ -58,7 +62,9 @@ public static partial class TextShape
     [GeneratedRegex(@"^(chapter|section|part|appendix|annex)\s+[\dA-Z]+\b|^附\s*录\s*[A-Z\d]", RegexOptions.IgnoreCase)]
     private static partial Regex NamedSection();
 
-    [GeneratedRegex(@"^\d+(\.\d+)*\.?\s+\S")]
+    private static readonly char[] ClausePunctuation = ['，', ',', '、', '。', '；', ';', '：', ':', '.', '!', '?', '！', '？', '（', '('];
+
+    [GeneratedRegex(@"^\d+(\.\d+)*\.?\s+")]
     private static partial Regex NumberedTitle();
 
     [GeneratedRegex(@"^(\d+(\.\d+)+|第\s*[一二三四五六七八九十百零〇\d]+\s*条|[（(]\s*[\d一二三四五六七八九十a-z]+\s*[)）])\s*\S")]

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace FineTune.Synthesis;
@@ -14,6 +15,8 @@ public sealed record PromptTemplate(string Text, SynthesisLanguage Language)
     public const string SystemPlaceholder = "{{system}}";
     public const string ContentPlaceholder = "{{content}}";
 
+    private static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static PromptTemplate Default(SynthesisLanguage language) =>
         new(language == SynthesisLanguage.Zh ? DefaultZh : DefaultEn, language);
 
@@ -28,7 +31,7 @@ public sealed record PromptTemplate(string Text, SynthesisLanguage Language)
 
     public string Render(string system, int count, string content, IReadOnlyCollection<string>? alreadyAsked = null)
     {
-        var escapedSystem = JsonSerializer.Serialize(system)[1..^1];
+        var escapedSystem = JsonSerializer.Serialize(system, RelaxedJson)[1..^1];
         var prompt = new StringBuilder(Text
             .Replace(CountPlaceholder, count.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .Replace(SystemPlaceholder, escapedSystem)

@@ -25,7 +25,8 @@ public sealed record SynthesisReport
 
     public sealed record FailedChunk(string ChunkId, string SourceFile, string Pages, string Error);
 
-    /// <summary>Requests = prompts sent this run; Attempts = HTTP calls including retries.</summary>
+    /// <summary>Requests = prompts sent this run; Attempts = HTTP calls including retries (tries turned away by an open
+    /// circuit are counted under RetriesByCause["circuit_open"], not as attempts).</summary>
     public sealed record CallCounts(long Requests, long Attempts, long Retries, IReadOnlyDictionary<string, long> RetriesByCause, long Failed);
 
     public sealed record TokenCounts(long PromptThisRun, long CompletionThisRun, long PromptAllChunks, long CompletionAllChunks);

@@ -51,9 +51,11 @@ public sealed class ResilientChatClient : IChatCompletionClient, IDisposable
         }
     }
 
-    private static ResiliencePipeline Build(ResilienceOptions options, CallStatistics statistics) =>
-        new ResiliencePipelineBuilder { TimeProvider = options.TimeProvider }
-            .AddRetry(new RetryStrategyOptions
+    private static ResiliencePipeline Build(ResilienceOptions options, CallStatistics statistics)
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = options.TimeProvider };
+        if (options.MaxRetries > 0) // Polly requires at least one retry; zero means no retry strategy at all
+            builder.AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = args => ValueTask.FromResult(TransientFaults.IsTransient(args.Outcome.Exception, args.Context.CancellationToken)),
                 MaxRetryAttempts = options.MaxRetries,
@@ -71,7 +73,8 @@ public sealed class ResilientChatClient : IChatCompletionClient, IDisposable
                     statistics.CountRetry(args.Outcome.Exception is { } e ? TransientFaults.Describe(e) : "result");
                     return default;
                 },
-            })
+            });
+        return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 ShouldHandle = args => ValueTask.FromResult(TransientFaults.IsTransient(args.Outcome.Exception, args.Context.CancellationToken)),
@@ -82,6 +85,7 @@ public sealed class ResilientChatClient : IChatCompletionClient, IDisposable
             })
             .AddTimeout(options.AttemptTimeout)
             .Build();
+    }
 
     public void Dispose() => _slots.Dispose();
 }

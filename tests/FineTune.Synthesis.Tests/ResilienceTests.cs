@@ -1,0 +1,204 @@
+using System.ClientModel;
+using System.Diagnostics;
+using FineTune.Synthesis.Tests.Support;
+
+namespace FineTune.Synthesis.Tests;
+
+/// <summary>The OpenAI SDK client behind Polly, against a scripted server on loopback.</summary>
+public sealed class ResilienceTests
+{
+    private static readonly GenerationSettings Settings = new() { Model = "test-model" };
+
+    /// <summary>Short delays so tests run fast; the behaviour is the production one.</summary>
+    private static ResilienceOptions Fast(int maxRetries = 4) => new()
+    {
+        MaxRetries = maxRetries,
+        BaseDelay = TimeSpan.FromMilliseconds(10),
+        MaxDelay = TimeSpan.FromMilliseconds(100),
+        AttemptTimeout = TimeSpan.FromSeconds(5),
+        BreakerMinimumThroughput = 100, // breaker out of the way unless a test wants it
+    };
+
+    private static ResilientChatClient Client(FakeOpenAIServer server, ResilienceOptions options) =>
+        new(OpenAIChatCompletionClient.Create(new EndpointOptions { Endpoint = server.BaseUrl, ApiKey = "sk-test" }, "test-model"), options);
+
+    /// <summary>A script that fails the first requests as given, then answers "ok".</summary>
+    private static FakeOpenAIServer.Script FailFirst(params Func<Microsoft.AspNetCore.Http.HttpContext, Task>[] failures) =>
+        (request, context) => request.Sequence <= failures.Length
+            ? failures[request.Sequence - 1](context)
+            : FakeOpenAIServer.Complete(context, "ok", promptTokens: 11, completionTokens: 7);
+
+    [Fact]
+    public async Task Complete_GoodResponse_ReturnsTextUsageAndSendsSettings()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst());
+        using var client = Client(server, Fast());
+
+        var result = await client.CompleteAsync("hello", Settings with { Temperature = 0.3f, MaxTokens = 4096, FrequencyPenalty = 0.5f }, CancellationToken.None);
+
+        Assert.Equal(new CompletionResult("ok", 11, 7, "stop"), result);
+        var body = server.Requests.Single().Body;
+        Assert.Equal("test-model", body.GetProperty("model").GetString());
+        Assert.Equal(0.3, body.GetProperty("temperature").GetDouble(), 3);
+        Assert.Equal(0.5, body.GetProperty("frequency_penalty").GetDouble(), 3);
+        var maxTokens = body.TryGetProperty("max_completion_tokens", out var m) ? m : body.GetProperty("max_tokens");
+        Assert.Equal(4096, maxTokens.GetInt32());
+        Assert.Equal("Bearer sk-test", server.Requests.Single().Authorization);
+    }
+
+    [Fact]
+    public async Task Complete_429WithRetryAfter_WaitsAsToldThenSucceeds()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst(c => FakeOpenAIServer.Fail(c, 429, ("Retry-After", "1"))));
+        using var client = Client(server, Fast());
+
+        var result = await client.CompleteAsync("hello", Settings, CancellationToken.None);
+
+        Assert.Equal("ok", result.Text);
+        var requests = server.Requests;
+        Assert.Equal(2, requests.Count);
+        var waited = requests[1].At - requests[0].At;
+        Assert.True(waited >= TimeSpan.FromMilliseconds(950), $"waited only {waited.TotalMilliseconds} ms; Retry-After said 1 s");
+        Assert.Equal(1, client.Statistics.RetriesByCause["429"]);
+        Assert.Equal(2, client.Statistics.Attempts);
+        Assert.Equal(1, client.Statistics.Requests);
+    }
+
+    [Fact]
+    public async Task Complete_RetryAfterMs_IsPreferredOverBackoff()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst(c => FakeOpenAIServer.Fail(c, 429, ("retry-after-ms", "300"))));
+        using var client = Client(server, Fast());
+
+        await client.CompleteAsync("hello", Settings, CancellationToken.None);
+
+        var waited = server.Requests[1].At - server.Requests[0].At;
+        Assert.True(waited >= TimeSpan.FromMilliseconds(280), $"waited {waited.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task Complete_500Twice_RetriesWithBackoffAndSucceeds()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst(c => FakeOpenAIServer.Fail(c, 500), c => FakeOpenAIServer.Fail(c, 503)));
+        using var client = Client(server, Fast());
+
+        var result = await client.CompleteAsync("hello", Settings, CancellationToken.None);
+
+        Assert.Equal("ok", result.Text);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal(new Dictionary<string, long> { ["500"] = 1, ["503"] = 1 }, client.Statistics.RetriesByCause);
+        Assert.Equal(7, client.Statistics.CompletionTokens); // only the successful attempt reports usage
+    }
+
+    [Fact]
+    public async Task Complete_NoRetriesAllowed_SdkDoesNotRetryOnItsOwn()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst(c => FakeOpenAIServer.Fail(c, 500)));
+        using var client = Client(server, Fast(maxRetries: 0));
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteAsync("hello", Settings, CancellationToken.None));
+
+        Assert.Equal(500, error.Status);
+        Assert.Single(server.Requests); // the SDK's own retry policy is off: Polly is the only one retrying
+        Assert.Equal(1, client.Statistics.Failed);
+    }
+
+    [Fact]
+    public async Task Complete_SlowResponse_TimesOutAndRetries()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst(async c =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), c.RequestAborted);
+            await FakeOpenAIServer.Complete(c, "too late");
+        }));
+        using var client = Client(server, Fast() with { AttemptTimeout = TimeSpan.FromMilliseconds(300) });
+        var clock = Stopwatch.StartNew();
+
+        var result = await client.CompleteAsync("hello", Settings, CancellationToken.None);
+
+        Assert.Equal("ok", result.Text);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal(1, client.Statistics.RetriesByCause["timeout"]);
+    }
+
+    [Fact]
+    public async Task Complete_DroppedConnection_IsRetried()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst(FakeOpenAIServer.Drop));
+        using var client = Client(server, Fast());
+
+        var result = await client.CompleteAsync("hello", Settings, CancellationToken.None);
+
+        Assert.Equal("ok", result.Text);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(1, client.Statistics.RetriesByCause["network"]);
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(404)]
+    public async Task Complete_ClientErrors_AreNotRetried(int status)
+    {
+        await using var server = await FakeOpenAIServer.StartAsync((_, c) => FakeOpenAIServer.Fail(c, status));
+        using var client = Client(server, Fast());
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteAsync("hello", Settings, CancellationToken.None));
+
+        Assert.Equal(status, error.Status);
+        Assert.Single(server.Requests);
+        Assert.Equal(status is 401 or 404, TransientFaults.IsFatal(error));
+    }
+
+    [Fact]
+    public async Task Complete_ServerKeepsFailing_CircuitOpensAndStopsHammeringIt()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync((_, c) => FakeOpenAIServer.Fail(c, 500));
+        var options = Fast(maxRetries: 6) with
+        {
+            BreakerMinimumThroughput = 3,
+            BreakerFailureRatio = 0.5,
+            BreakerSamplingDuration = TimeSpan.FromSeconds(10),
+            BreakDuration = TimeSpan.FromMilliseconds(500),
+        };
+        using var client = Client(server, options);
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteAsync("hello", Settings, CancellationToken.None));
+
+        // 7 tries were allowed (1 + 6 retries); while the circuit was open some were turned away before any HTTP call.
+        var turnedAway = client.Statistics.RetriesByCause.GetValueOrDefault("circuit_open");
+        Assert.True(turnedAway > 0, "the circuit never opened");
+        Assert.Equal(7, client.Statistics.Attempts + turnedAway);
+        Assert.Equal(client.Statistics.Attempts, server.Requests.Count);
+        Assert.Equal(500, error.Status);
+    }
+
+    [Fact]
+    public async Task Complete_ManyAtOnce_AtMostMaxConcurrencyInFlight()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(async (_, c) =>
+        {
+            await Task.Delay(100);
+            await FakeOpenAIServer.Complete(c, "ok");
+        });
+        using var client = Client(server, Fast() with { MaxConcurrency = 2 });
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.CompleteAsync("hello", Settings, CancellationToken.None)));
+
+        Assert.Equal(8, server.Requests.Count);
+        Assert.Equal(2, server.MaxInFlight);
+    }
+
+    [Fact]
+    public async Task Complete_CallerCancels_IsNotRetried()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(async (_, c) => await Task.Delay(TimeSpan.FromSeconds(10), c.RequestAborted));
+        using var client = Client(server, Fast());
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.CompleteAsync("hello", Settings, cts.Token));
+
+        Assert.Single(server.Requests);
+        Assert.Equal(0, client.Statistics.Retries);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace FineTune.Synthesis.Tests.Support;
+
+/// <summary>
+/// A real HTTP server (Kestrel on 127.0.0.1, random port) speaking the OpenAI chat-completions protocol. Each
+/// request is recorded and handed to the test's script, which answers with a completion, an error status (with
+/// headers such as Retry-After), a slow response or a dropped connection.
+/// </summary>
+public sealed class FakeOpenAIServer : IAsyncDisposable
+{
+    public delegate Task Script(ReceivedRequest request, HttpContext context);
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private int _sequence, _inFlight, _maxInFlight;
+
+    public sealed record ReceivedRequest(int Sequence, string Path, string Model, string Prompt, JsonElement Body, DateTimeOffset At, string? Authorization);
+
+    private FakeOpenAIServer(WebApplication app) => _app = app;
+
+    public Uri BaseUrl { get; private set; } = null!;
+    public IReadOnlyList<ReceivedRequest> Requests => _requests.OrderBy(r => r.Sequence).ToList();
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    public static async Task<FakeOpenAIServer> StartAsync(Script script)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new FakeOpenAIServer(app);
+        app.MapPost("/v1/chat/completions", async context =>
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            var root = body.RootElement.Clone();
+            var prompt = string.Concat(root.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
+            var request = new ReceivedRequest(Interlocked.Increment(ref server._sequence), context.Request.Path, root.GetProperty("model").GetString() ?? "",
+                prompt, root, DateTimeOffset.UtcNow, context.Request.Headers.Authorization.ToString());
+            server._requests.Enqueue(request);
+            var now = Interlocked.Increment(ref server._inFlight);
+            int seen;
+            while ((seen = Volatile.Read(ref server._maxInFlight)) < now && Interlocked.CompareExchange(ref server._maxInFlight, now, seen) != seen) { }
+            try
+            {
+                await script(request, context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref server._inFlight);
+            }
+        });
+        await app.StartAsync();
+        server.BaseUrl = new Uri(app.Urls.Single().TrimEnd('/') + "/v1/");
+        return server;
+    }
+
+    /// <summary>Answers with a chat.completion carrying <paramref name="content"/> and the given usage.</summary>
+    public static Task Complete(HttpContext context, string content, int promptTokens = 100, int completionTokens = 50, string finishReason = "stop")
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            id = "chatcmpl-test",
+            @object = "chat.completion",
+            created = 1_700_000_000,
+            model = "test-model",
+            choices = new[] { new { index = 0, message = new { role = "assistant", content }, finish_reason = finishReason } },
+            usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
+        }));
+    }
+
+    /// <summary>Answers with an OpenAI-style error body and status, plus any headers (e.g. Retry-After).</summary>
+    public static Task Fail(HttpContext context, int status, params (string Name, string Value)[] headers)
+    {
+        context.Response.StatusCode = status;
+        foreach (var (name, value) in headers)
+            context.Response.Headers[name] = value;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync($$$"""{"error":{"message":"scripted {{{status}}}","type":"test","code":"{{{status}}}"}}""");
+    }
+
+    /// <summary>Drops the TCP connection without answering.</summary>
+    public static Task Drop(HttpContext context)
+    {
+        context.Abort();
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
