@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -27,6 +28,7 @@ public static class ChatJsonl
     }
 
     /// <summary>Writes <paramref name="example"/> as one JSON line to <paramref name="output"/>, optionally followed by '\n'.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     public static void WriteLine(ChatExample example, IBufferWriter<byte> output, bool newline = true)
     {
         using (var writer = new Utf8JsonWriter(output, WriterOptions))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace FineTune.Data;
@@ -9,6 +10,7 @@ namespace FineTune.Data;
 /// </summary>
 internal static class ChatRecordParser
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     public static ParsedRecord? Parse(ReadOnlySpan<byte> json, long line, List<Problem> problems)
     {
         var reader = new Utf8JsonReader(json, JsonValues.ReaderOptions);
@@ -74,6 +76,7 @@ internal static class ChatRecordParser
     /// Reads an array of role/content objects (the reader is on StartArray). Returns false when any
     /// message is malformed; <paramref name="messages"/> then holds only the well-formed ones.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     internal static bool ReadMessages(ref Utf8JsonReader reader, long line, string arrayPath, RoleNaming naming,
         List<ChatMessage> messages, List<Problem> problems)
     {
@@ -81,15 +84,14 @@ internal static class ChatRecordParser
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var path = $"{arrayPath}[{index}]";
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                problems.Add(Problem.Error(line, path, ProblemCodes.MessageNotObject,
+                problems.Add(Problem.Error(line, $"{arrayPath}[{index}]", ProblemCodes.MessageNotObject,
                     $"each message must be an object, not {JsonValues.Describe(reader.TokenType)}"));
                 reader.Skip();
                 ok = false;
             }
-            else if (ReadMessage(ref reader, line, path, naming, problems) is { } message)
+            else if (ReadMessage(ref reader, line, arrayPath, index, naming, problems) is { } message)
                 messages.Add(message);
             else
                 ok = false;
@@ -98,8 +100,10 @@ internal static class ChatRecordParser
         return ok;
     }
 
-    private static ChatMessage? ReadMessage(ref Utf8JsonReader reader, long line, string path, RoleNaming naming, List<Problem> problems)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
+    private static ChatMessage? ReadMessage(ref Utf8JsonReader reader, long line, string arrayPath, int index, RoleNaming naming, List<Problem> problems)
     {
+        string P() => $"{arrayPath}[{index}]";   // built only when there is a problem to report
         string? role = null, content = null;
         bool sawRole = false, sawContent = false, ok = true;
         List<string>? others = null;
@@ -107,14 +111,14 @@ internal static class ChatRecordParser
         {
             if (naming.IsRoleKey(ref reader))
             {
-                if (sawRole) { Duplicate(line, path, naming.RoleKey, problems); ok = false; }
+                if (sawRole) { Duplicate(line, P(), naming.RoleKey, problems); ok = false; }
                 sawRole = true;
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String)
                     role = naming.MapRole(ref reader);
                 else
                 {
-                    problems.Add(Problem.Error(line, $"{path}.{naming.RoleKey}", ProblemCodes.RoleNotString,
+                    problems.Add(Problem.Error(line, $"{P()}.{naming.RoleKey}", ProblemCodes.RoleNotString,
                         $"\"{naming.RoleKey}\" must be a string, not {JsonValues.Describe(reader.TokenType)}"));
                     reader.Skip();
                     ok = false;
@@ -122,12 +126,12 @@ internal static class ChatRecordParser
             }
             else if (naming.IsContentKey(ref reader))
             {
-                if (sawContent) { Duplicate(line, path, naming.ContentKey, problems); ok = false; }
+                if (sawContent) { Duplicate(line, P(), naming.ContentKey, problems); ok = false; }
                 sawContent = true;
                 content = JsonValues.ReadString(ref reader, out var type);
                 if (content is null)
                 {
-                    problems.Add(Problem.Error(line, $"{path}.{naming.ContentKey}", ProblemCodes.ContentNotString,
+                    problems.Add(Problem.Error(line, $"{P()}.{naming.ContentKey}", ProblemCodes.ContentNotString,
                         $"\"{naming.ContentKey}\" must be a string, not {JsonValues.Describe(type)}"));
                     ok = false;
                 }
@@ -135,21 +139,21 @@ internal static class ChatRecordParser
             else
             {
                 var name = reader.GetString()!;
-                if (JsonValues.SeenBefore(ref others, name)) { Duplicate(line, path, name, problems); ok = false; }
+                if (JsonValues.SeenBefore(ref others, name)) { Duplicate(line, P(), name, problems); ok = false; }
                 else
-                    problems.Add(Problem.Warning(line, $"{path}.{name}", ProblemCodes.UnknownKey,
+                    problems.Add(Problem.Warning(line, $"{P()}.{name}", ProblemCodes.UnknownKey,
                         $"unknown key \"{Excerpts.Of(name, 40)}\" in a message is ignored"));
                 JsonValues.SkipValue(ref reader);
             }
         }
         if (!sawRole)
         {
-            problems.Add(Problem.Error(line, $"{path}.{naming.RoleKey}", ProblemCodes.MissingRole, $"the message has no \"{naming.RoleKey}\""));
+            problems.Add(Problem.Error(line, $"{P()}.{naming.RoleKey}", ProblemCodes.MissingRole, $"the message has no \"{naming.RoleKey}\""));
             ok = false;
         }
         if (!sawContent)
         {
-            problems.Add(Problem.Error(line, $"{path}.{naming.ContentKey}", ProblemCodes.MissingContent, $"the message has no \"{naming.ContentKey}\""));
+            problems.Add(Problem.Error(line, $"{P()}.{naming.ContentKey}", ProblemCodes.MissingContent, $"the message has no \"{naming.ContentKey}\""));
             ok = false;
         }
         return ok && role is not null && content is not null ? new ChatMessage(role, content) : null;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace FineTune.Data;
 
 /// <summary>
@@ -20,6 +21,7 @@ public static class ChatRules
     /// <paramref name="path"/>(i, f) (so an alpaca record reports <c>output</c>, not <c>messages[1].content</c>),
     /// and appends to <paramref name="problems"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     public static void Check(ChatExample example, long line, Func<int, string, string> path, List<Problem> problems)
     {
         var messages = example.Messages;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -47,6 +48,7 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
             $"the line is {length:N0} bytes, over the limit of {options.MaxLineBytes:N0}; it was not parsed", excerpt));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     public void Record(long line, ReadOnlySpan<byte> bytes)
     {
         _records++;
@@ -90,6 +92,7 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         Keep(parsed.Value.Example, line);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     private void Keep(ChatExample example, long line)
     {
         _valid++;

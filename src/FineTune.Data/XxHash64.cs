@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace FineTune.Data;
 
@@ -13,6 +14,7 @@ internal static class XxHash64
     private const ulong P1 = 11400714785074694791UL, P2 = 14029467366897019727UL, P3 = 1609587929392839161UL,
         P4 = 9650029242287828579UL, P5 = 2870177450012600261UL;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
     public static ulong Hash(ReadOnlySpan<byte> data, ulong seed = 0)
     {
         var length = (ulong)data.Length;
@@ -20,14 +22,16 @@ internal static class XxHash64
         if (data.Length >= 32)
         {
             ulong v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-            do
+            ref var p = ref MemoryMarshal.GetReference(data);
+            var stripes = data.Length / 32;
+            for (var i = 0; i < stripes; i++)
             {
-                v1 = Round(v1, BinaryPrimitives.ReadUInt64LittleEndian(data));
-                v2 = Round(v2, BinaryPrimitives.ReadUInt64LittleEndian(data[8..]));
-                v3 = Round(v3, BinaryPrimitives.ReadUInt64LittleEndian(data[16..]));
-                v4 = Round(v4, BinaryPrimitives.ReadUInt64LittleEndian(data[24..]));
-                data = data[32..];
-            } while (data.Length >= 32);
+                v1 = Round(v1, Read64(ref p, 32 * i));
+                v2 = Round(v2, Read64(ref p, 32 * i + 8));
+                v3 = Round(v3, Read64(ref p, 32 * i + 16));
+                v4 = Round(v4, Read64(ref p, 32 * i + 24));
+            }
+            data = data[(32 * stripes)..];
             h = BitOperations.RotateLeft(v1, 1) + BitOperations.RotateLeft(v2, 7) + BitOperations.RotateLeft(v3, 12) + BitOperations.RotateLeft(v4, 18);
             h = Merge(h, v1); h = Merge(h, v2); h = Merge(h, v3); h = Merge(h, v4);
         }
@@ -53,6 +57,13 @@ internal static class XxHash64
         }
         h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32;
         return h;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read64(ref byte p, int offset)
+    {
+        var v = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, offset));
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
