@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using FineTune.Pipeline.Storage;
+
+namespace FineTune.Pipeline.Jobs;
+
+/// <summary>
+/// Deterministic names of everything a job writes, so a stage re-run after a crash finds its own outputs.
+/// A job started by a blob has the id derived from the blob's name and ETag: each blob version starts one job,
+/// whichever trigger (scan, Event Grid, HTTP, Functions) sees it first.
+/// </summary>
+public static class JobPaths
+{
+    public static string State(string id) => $"{id}/state.json";
+    public static string Lease(string id) => $"{id}/lease";
+    public static string ValidationReport(string id) => $"{id}/validate/report.json";
+    public static string ValidatedData(string id) => $"{id}/validated.jsonl";
+    public static string SyntheticData(string id) => $"{id}/synthetic.jsonl";
+    public static string TrainData(string id) => $"{id}/train.jsonl";
+    public static string ValidationData(string id) => $"{id}/val.jsonl";
+    public static string PrepareSummary(string id) => $"{id}/prepare/summary.json";
+    public static string TrainSpec(string id) => $"{id}/train/spec.json";
+    public static string TrainMetrics(string id) => $"{id}/train/metrics.jsonl";
+    public static string EvaluationResults(string id) => $"{id}/evaluate/results.json";
+    public static string AdapterFolder(string id) => $"{id}/";
+    public static string Receipt(string container, string name, string etag) => $"_receipts/{IdFor(container, name, etag)}.json";
+
+    /// <summary>32 hex characters of SHA-256 over container/name and the bare ETag.</summary>
+    public static string IdFor(string container, string name, string etag)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{container}/{name}|{etag.Trim('"')}"));
+        return Convert.ToHexStringLower(hash)[..32];
+    }
+
+    public static bool IsValidId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    /// <summary>The storage URL-ish address a report or status links to: "container/name".</summary>
+    public static string Address(string container, string name) => $"{container}/{name}";
+
+    public static string JobsContainer => Containers.Jobs;
+}

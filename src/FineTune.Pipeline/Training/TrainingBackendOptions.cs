@@ -1,0 +1,37 @@
+namespace FineTune.Pipeline.Training;
+
+/// <summary>Configuration section "Pipeline:Training".</summary>
+public sealed class TrainingBackendOptions
+{
+    /// <summary>"none" (default), "local" or "containerapps".</summary>
+    public string Backend { get; set; } = "none";
+
+    /// <summary>Local backend: the program to start; default this process's own `finetune`.</summary>
+    public string? Executable { get; set; }
+    /// <summary>Local backend: arguments before the verb (e.g. the path of finetune.dll when Executable is dotnet).</summary>
+    public List<string> ExecutableArguments { get; set; } = [];
+
+    /// <summary>Container Apps: /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.App/jobs/{job}.</summary>
+    public string? ContainerAppsJobResourceId { get; set; }
+    public string? ContainerImage { get; set; }
+    public string ContainerName { get; set; } = "trainer";
+    public string ArmApiVersion { get; set; } = "2025-01-01";
+
+    public IReadOnlyList<string> Check()
+    {
+        var problems = new List<string>();
+        switch (Backend.ToLowerInvariant())
+        {
+            case "none" or "local":
+                break;
+            case "containerapps":
+                if (string.IsNullOrWhiteSpace(ContainerAppsJobResourceId)) problems.Add("Pipeline:Training:ContainerAppsJobResourceId is required for the containerapps backend");
+                if (string.IsNullOrWhiteSpace(ContainerImage)) problems.Add("Pipeline:Training:ContainerImage is required for the containerapps backend");
+                break;
+            default:
+                problems.Add($"Pipeline:Training:Backend must be none, local or containerapps, not \"{Backend}\"");
+                break;
+        }
+        return problems;
+    }
+}
