@@ -8,6 +8,7 @@ public static class Verbs
 {
     public static IEnumerable<Command> All()
     {
+        yield return SynthesizeCommand.Create();
         yield return BenchCommand.Create();
     }
 }
