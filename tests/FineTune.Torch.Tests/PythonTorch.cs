@@ -10,9 +10,14 @@ internal static class PythonTorch
 {
     public static string Interpreter => Environment.GetEnvironmentVariable("FT_PYTHON") ?? "/usr/bin/python3";
 
-    public static string Run(string script)
+    public static string Run(string script) => Start(["-c", script]);
+
+    /// <summary>Runs a script file with arguments.</summary>
+    public static string RunFile(string path, params string[] args) => Start([path, .. args]);
+
+    private static string Start(string[] arguments)
     {
-        var psi = new ProcessStartInfo(Interpreter, ["-c", script])
+        var psi = new ProcessStartInfo(Interpreter, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

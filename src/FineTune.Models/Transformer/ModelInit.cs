@@ -1,0 +1,63 @@
+using FineTune.Models.Checkpoints;
+using FineTune.Torch;
+
+namespace FineTune.Models.Transformer;
+
+/// <summary>
+/// Random Hugging Face-format weights for a config, initialised as transformers does (normal(0, 0.02)
+/// for linear and embedding weights, zero biases, unit norms), for tests and demos that cannot download.
+/// </summary>
+public static class ModelInit
+{
+    /// <param name="std">Standard deviation of weights (transformers' initializer_range is 0.02).</param>
+    /// <param name="perturb">Also randomise norms and biases (parity tests use it so every weight matters).</param>
+    public static Dictionary<string, Tensor> RandomWeights(ModelConfig c, ulong seed, double std = 0.02, bool perturb = false)
+    {
+        Torch.Torch.ManualSeed(seed);
+        var w = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        Tensor Normal(params long[] shape) => DisposeScope.Detach(Tensor.Randn(shape).MulInPlace(std));
+        Tensor Norm(long n) => perturb
+            ? DisposeScope.Detach(Tensor.Randn([n]).MulInPlace(0.1).Add(1.0))
+            : DisposeScope.Detach(Tensor.Ones([n]));
+        Tensor Bias(long n) => perturb ? DisposeScope.Detach(Tensor.Randn([n]).MulInPlace(0.1)) : DisposeScope.Detach(Tensor.Zeros([n]));
+        using var scope = DisposeScope.Begin();
+        long C = c.HiddenSize, V = c.VocabSize, I = c.IntermediateSize, Q = c.QProjSize, KV = c.KvProjSize;
+        w["model.embed_tokens.weight"] = Normal(V, C);
+        for (int i = 0; i < c.NumHiddenLayers; i++)
+        {
+            var p = $"model.layers.{i}";
+            w[$"{p}.input_layernorm.weight"] = Norm(C);
+            w[$"{p}.post_attention_layernorm.weight"] = Norm(C);
+            void Lin(string name, long outF, long inF, bool bias)
+            {
+                w[$"{p}.{name}.weight"] = Normal(outF, inF);
+                if (bias) w[$"{p}.{name}.bias"] = Bias(outF);
+            }
+            Lin("self_attn.q_proj", Q, C, c.QkvBias);
+            Lin("self_attn.k_proj", KV, C, c.QkvBias);
+            Lin("self_attn.v_proj", KV, C, c.QkvBias);
+            Lin("self_attn.o_proj", C, Q, c.OutputProjBias);
+            Lin("mlp.gate_proj", I, C, c.MlpBias);
+            Lin("mlp.up_proj", I, C, c.MlpBias);
+            Lin("mlp.down_proj", C, I, c.MlpBias);
+        }
+        w["model.norm.weight"] = Norm(C);
+        if (!c.TieWordEmbeddings) w["lm_head.weight"] = Normal(V, C);
+        return w;
+    }
+
+    /// <summary>Writes config.json and model.safetensors (sharded when over <paramref name="maxShardBytes"/>) into <paramref name="directory"/>.</summary>
+    public static void Save(string directory, ModelConfig config, IReadOnlyDictionary<string, Tensor> weights, DType? dtype = null, long maxShardBytes = 5L << 30)
+    {
+        Directory.CreateDirectory(directory);
+        var dt = dtype ?? DTypeExtensions.Parse(config.TorchDtype);
+        var tensors = new List<SafetensorsTensor>();
+        foreach (var (name, t) in weights.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            using var converted = t.To(Device.Cpu, dt);
+            tensors.Add(WeightIO.ToSafetensors(name, converted));
+        }
+        SafetensorsWriter.WriteSharded(directory, tensors, maxShardBytes);
+        ModelConfigJson.Save(config with { TorchDtype = dt.Name() }, directory);
+    }
+}
