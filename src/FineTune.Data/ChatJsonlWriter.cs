@@ -1,24 +1,9 @@
-using System.Buffers;
+using System.Text.Json;
 
 namespace FineTune.Data;
 
-/// <summary>Writes examples as normalized chat JSONL (<see cref="ChatJsonl"/>) to a stream, buffered.</summary>
-public sealed class ChatJsonlWriter(Stream output) : IExampleWriter
+/// <summary>Writes examples as normalized chat JSONL (<see cref="ChatJsonl"/>).</summary>
+public sealed class ChatJsonlWriter(Stream output) : BufferedExampleWriter(output)
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-
-    public long Written { get; private set; }
-
-    public void Write(ChatExample example, long line)
-    {
-        ChatJsonl.WriteLine(example, _buffer);
-        Written++;
-    }
-
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
-    {
-        if (_buffer.WrittenCount == 0) return;
-        await output.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        _buffer.ResetWrittenCount();
-    }
+    protected override void WriteObject(Utf8JsonWriter json, ChatExample example) => ChatJsonl.WriteObject(json, example);
 }
