@@ -21,6 +21,8 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ft_has_cuda_build();
     [LibraryImport(Lib)] internal static partial long ft_cuda_peak_bytes(int device, int reset);
     [LibraryImport(Lib)] internal static partial int ft_cuda_synchronize(int device);
+    [LibraryImport(Lib)] internal static partial nint ft_get_rng_state();
+    [LibraryImport(Lib)] internal static partial int ft_set_rng_state(nint state);
 
     // metadata
     [LibraryImport(Lib)] internal static partial int ft_dim(nint t);

@@ -17,6 +17,24 @@ public static class Torch
     /// <summary>Seeds libtorch's generators (CPU and CUDA): runs on CPU are then reproducible.</summary>
     public static void ManualSeed(ulong seed) => Tensor.Check(Native.ft_manual_seed(seed), $"ManualSeed({seed})");
 
+    /// <summary>
+    /// Sets libtorch's intra-op threads: <paramref name="requested"/>, else FINETUNE_THREADS, else every
+    /// core (libtorch alone may pick 1 in containers). Returns the count in force.
+    /// </summary>
+    public static int ConfigureThreads(int? requested = null)
+    {
+        var env = Environment.GetEnvironmentVariable("FINETUNE_THREADS");
+        int n = requested ?? (int.TryParse(env, out var e) && e > 0 ? e : Environment.ProcessorCount);
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(requested), n, "threads must be >= 1");
+        Threads = n;
+        return Threads;
+    }
+
+    /// <summary>The CPU generator's state (uint8 tensor), for checkpoints; restore with <see cref="SetRngState"/>.</summary>
+    public static Tensor GetRngState() => Tensor.Wrap(Native.ft_get_rng_state(), "GetRngState");
+
+    public static void SetRngState(Tensor state) => Tensor.Check(Native.ft_set_rng_state(state.Handle), "SetRngState", state);
+
     public static int CudaDeviceCount => Native.ft_cuda_device_count();
     public static bool CudaAvailable => CudaDeviceCount > 0;
     /// <summary>Whether the native layer was built against a CUDA libtorch (memory statistics available).</summary>

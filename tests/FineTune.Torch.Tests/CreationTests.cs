@@ -105,3 +105,22 @@ public class CreationTests
         Assert.Matches(@"^\d+\.\d+", Torch.Version);
     }
 }
+
+public class RngStateTests
+{
+    [Fact]
+    public void RngState_SaveAndRestore_ReplaysTheSameDraws()
+    {
+        Torch.ManualSeed(99);
+        using var skip = Tensor.Randn([3]);
+        using var state = Torch.GetRngState();
+        using var a = Tensor.Randn([4]);
+        using var da = Functional.Dropout(Tensor.Ones([50]), 0.5, true);
+        Torch.SetRngState(state);
+        using var b = Tensor.Randn([4]);
+        using var db = Functional.Dropout(Tensor.Ones([50]), 0.5, true);
+        Assert.Equal(a.ToArray<float>(), b.ToArray<float>());
+        Assert.Equal(da.ToArray<float>(), db.ToArray<float>());
+        Assert.Equal(DType.UInt8, state.DType);
+    }
+}

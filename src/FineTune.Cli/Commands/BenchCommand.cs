@@ -11,6 +11,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Benchmarks; each prints one JSON object on its last line.");
+        bench.Subcommands.Add(BenchMatmulCommand.Create());
         return bench;
     }
 }

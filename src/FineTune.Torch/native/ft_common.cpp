@@ -2,6 +2,8 @@
 #include "ft_common.h"
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <mutex>
 #include <torch/version.h>
 #include <sstream>
 #ifdef FT_WITH_CUDA
@@ -117,4 +119,22 @@ FT_API int ft_cuda_synchronize(int device) {
 #else
   return 0;
 #endif
+}
+
+// The CPU generator's state as a uint8 tensor (dropout and sampling draw from it), for checkpoints.
+FT_API FtTensor ft_get_rng_state() {
+  FT_TRY
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return ft::wrap(gen.get_state());
+  FT_CATCH(nullptr)
+}
+
+FT_API int ft_set_rng_state(FtTensor state) {
+  FT_TRY
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(ft::T(state));
+  return 0;
+  FT_CATCH(-1)
 }
