@@ -1,5 +1,8 @@
 using System.ClientModel;
 using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using FineTune.Synthesis.Tests.Support;
 
 namespace FineTune.Synthesis.Tests;
@@ -163,14 +166,14 @@ public sealed class ResilienceTests
         };
         using var client = Client(server, options);
 
-        var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteAsync("hello", Settings, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => client.CompleteAsync("hello", Settings, CancellationToken.None));
 
-        // 7 tries were allowed (1 + 6 retries); while the circuit was open some were turned away before any HTTP call.
+        // The last try met either the server (500) or the open circuit, depending on timing. 7 tries were allowed (1 + 6 retries); while the circuit was open some were turned away before any HTTP call.
         var turnedAway = client.Statistics.RetriesByCause.GetValueOrDefault("circuit_open");
         Assert.True(turnedAway > 0, "the circuit never opened");
         Assert.Equal(7, client.Statistics.Attempts + turnedAway);
         Assert.Equal(client.Statistics.Attempts, server.Requests.Count);
-        Assert.Equal(500, error.Status);
+        Assert.True(error is ClientResultException { Status: 500 } or Polly.CircuitBreaker.BrokenCircuitException, error.ToString());
     }
 
     [Fact]
@@ -200,5 +203,72 @@ public sealed class ResilienceTests
 
         Assert.Single(server.Requests);
         Assert.Equal(0, client.Statistics.Retries);
+    }
+}
+
+/// <summary>Microsoft Entra ID: the token from an Azure.Identity credential is sent as the bearer.</summary>
+public sealed class EntraIdTests
+{
+    private sealed class FixedTokenCredential : Azure.Core.TokenCredential
+    {
+        public int Calls;
+        public List<string[]> Scopes { get; } = [];
+
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext context, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Calls);
+            Scopes.Add(context.Scopes);
+            return new Azure.Core.AccessToken("entra-token-123", DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext context, CancellationToken ct) =>
+            ValueTask.FromResult(GetToken(context, ct));
+    }
+
+    /// <summary>A throw-away self-signed certificate for 127.0.0.1 (bearer tokens are only sent over https).</summary>
+    private static X509Certificate2 LoopbackCertificate()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
+    }
+
+    [Fact]
+    public async Task Complete_WithEntraIdCredential_SendsItsTokenForTheCognitiveServicesScope()
+    {
+        using var certificate = LoopbackCertificate();
+        await using var server = await FakeOpenAIServer.StartAsync((_, c) => FakeOpenAIServer.Complete(c, "ok"), certificate);
+        using var http = new HttpClient(new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
+        });
+        var credential = new FixedTokenCredential();
+        var client = OpenAIChatCompletionClient.Create(
+            new EndpointOptions { Endpoint = server.BaseUrl, UseEntraId = true, Credential = credential, HttpClient = http }, "gpt-4.1-mini");
+
+        var result = await client.CompleteAsync("hello", new GenerationSettings { Model = "gpt-4.1-mini" }, CancellationToken.None);
+
+        Assert.Equal("ok", result.Text);
+        Assert.Equal("https", server.BaseUrl.Scheme);
+        Assert.Equal("Bearer entra-token-123", server.Requests.Single().Authorization);
+        Assert.Equal(["https://cognitiveservices.azure.com/.default"], credential.Scopes.First());
+    }
+
+    [Fact]
+    public void Endpoint_EntraIdOverPlainHttp_IsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new EndpointOptions { Endpoint = new Uri("http://127.0.0.1:8080/v1/"), UseEntraId = true }.Validated());
+
+        Assert.Contains("https", error.Message);
+    }
+
+    [Fact]
+    public void Endpoint_KeyAndEntraIdTogether_AreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => new EndpointOptions { Endpoint = new Uri("https://x/v1/"), ApiKey = "k", UseEntraId = true }.Validated());
     }
 }

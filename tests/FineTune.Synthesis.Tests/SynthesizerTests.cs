@@ -166,8 +166,12 @@ public sealed class SynthesizerTests : IDisposable
         {
             using var kill = new CancellationTokenSource();
             var job = RunAsync(stalling, Options(parallelism: 1), document, output, kill.Token);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!(Directory.Exists(checkpoints) && Directory.GetFiles(checkpoints, "*.json").Length == 2) || stalling.Requests.Count < 3)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the first run never reached its third request");
                 await Task.Delay(20);
+            }
             kill.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job);
             Assert.False(File.Exists(output));

@@ -25,7 +25,8 @@ public static partial class TextShape
         return width;
     }
 
-    /// <summary>A heading: Markdown "#", 第…章/节/条, "一、", "Chapter 3", "附录A", or a short numbered title ("3.2 Scope").</summary>
+    /// <summary>A heading: Markdown "#", 第…章/节/条, "一、", "Chapter 3", "附录A", or a short numbered title ("3.2 Scope",
+    /// "4.2 ASN.1 functions") without clause punctuation.</summary>
     public static bool IsHeading(string line)
     {
         var t = line.Trim();
@@ -37,7 +38,8 @@ public static partial class TextShape
             return true;
         // "3.2 Scope", "4.1 一般规定": a number and a short title without clause punctuation (a wrapped clause has some).
         var title = NumberedTitle().Match(t);
-        return title.Success && t.Length - title.Length <= 24 && t[title.Length..].IndexOfAny(ClausePunctuation) < 0;
+        var rest = t[title.Length..];
+        return title.Success && rest.Length <= 24 && rest.IndexOfAny(ClausePunctuation) < 0 && !rest.Contains(". ") && !rest.EndsWith('.');
     }
 
     /// <summary>A line that starts a new block: heading, list item, numbered clause, table row or code fence.</summary>
@@ -62,7 +64,7 @@ public static partial class TextShape
     [GeneratedRegex(@"^(chapter|section|part|appendix|annex)\s+[\dA-Z]+\b|^附\s*录\s*[A-Z\d]", RegexOptions.IgnoreCase)]
     private static partial Regex NamedSection();
 
-    private static readonly char[] ClausePunctuation = ['，', ',', '、', '。', '；', ';', '：', ':', '.', '!', '?', '！', '？', '（', '('];
+    private static readonly char[] ClausePunctuation = ['，', ',', '、', '。', '；', ';', '：', ':', '!', '?', '！', '？', '（', '('];
 
     [GeneratedRegex(@"^\d+(\.\d+)*\.?\s+")]
     private static partial Regex NumberedTitle();

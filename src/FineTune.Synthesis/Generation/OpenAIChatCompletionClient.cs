@@ -29,9 +29,11 @@ public sealed class OpenAIChatCompletionClient : IChatCompletionClient
             NetworkTimeout = Timeout.InfiniteTimeSpan,
             UserAgentApplicationId = "finetune-synthesize",
         };
+        if (endpoint.HttpClient is not null)
+            options.Transport = new HttpClientPipelineTransport(endpoint.HttpClient);
 #pragma warning disable OPENAI001 // the AuthenticationPolicy constructor is marked experimental; it is the SDK's way to use Entra ID
         var client = endpoint.UseEntraId
-            ? new ChatClient(model, new BearerTokenPolicy(new DefaultAzureCredential(), endpoint.EntraScope), options)
+            ? new ChatClient(model, new BearerTokenPolicy(endpoint.Credential ?? new DefaultAzureCredential(), endpoint.EntraScope), options)
             // Local servers often need no key, but the SDK requires a non-empty one.
             : new ChatClient(model, new ApiKeyCredential(string.IsNullOrEmpty(endpoint.ApiKey) ? "none" : endpoint.ApiKey), options);
 #pragma warning restore OPENAI001

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
 namespace FineTune.Synthesis.Tests.Support;
@@ -28,10 +30,18 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     public IReadOnlyList<ReceivedRequest> Requests => _requests.OrderBy(r => r.Sequence).ToList();
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
-    public static async Task<FakeOpenAIServer> StartAsync(Script script)
+    /// <summary>Starts the server; with <paramref name="certificate"/> it speaks https.</summary>
+    public static async Task<FakeOpenAIServer> StartAsync(Script script, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (certificate is null)
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        else
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.UseUrls("https://127.0.0.1:0");
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
+        }
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var server = new FakeOpenAIServer(app);
