@@ -1,0 +1,52 @@
+using FineTune.Data;
+
+namespace FineTune.Data.Tests;
+
+public class HashAndMemoryTests
+{
+    [Theory]
+    [InlineData("", 0xEF46DB3751D8E999UL)]
+    [InlineData("a", 0xD24EC4F1A98C6E5BUL)]
+    [InlineData("abc", 0x44BC2CF5AD770999UL)]
+    [InlineData("Nobody inspects the spammish repetition", 0xFBCEA83C8A378BF1UL)]
+    public void XxHash64_KnownVectors(string input, ulong expected) =>
+        Assert.Equal(expected, XxHash64.Hash(System.Text.Encoding.ASCII.GetBytes(input)));
+
+    [Fact]
+    public void Normalize_CaseWhitespaceAndLatin1()
+    {
+        var hasher = new ExampleHasher();
+        Assert.Equal("hello wörld ümlaut x", hasher.Normalize("  Hello\t\n WÖRLD\u00A0\u3000Ümlaut   X  ").ToString());
+        var longText = string.Concat(Enumerable.Repeat("ABC  Déf\t", 50));
+        Assert.Equal(string.Join(" ", Enumerable.Repeat("abc déf", 50)), hasher.Normalize(longText).ToString());
+        Assert.Equal("×", hasher.Normalize("×").ToString());
+    }
+
+    [Fact]
+    public async Task Validate_LargeGeneratedStream_MemoryStaysFlat()
+    {
+        const long size = 96_000_000;
+        using var stream = new SyntheticChatStream(size, seed: 7);
+        GC.Collect();
+        var baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peak = 0;
+        using var cts = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(false));
+                await Task.Delay(5);
+            }
+        });
+        var report = await DatasetValidator.ValidateAsync(stream, new ValidationOptions());
+        cts.Cancel();
+        await sampler;
+
+        Assert.True(report.Usable);
+        Assert.Equal(stream.LinesWritten, report.ValidExamples);
+        Assert.True(report.Bytes >= size);
+        // The input is ~96 MB; holding it would need far more than this (UTF-16 strings double it).
+        Assert.True(peak - baseline < 48_000_000, $"peak managed heap grew by {(peak - baseline) / 1e6:F1} MB");
+    }
+}
