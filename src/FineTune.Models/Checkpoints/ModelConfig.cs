@@ -54,6 +54,18 @@ public sealed record ModelConfig
     public int KvProjSize => NumKeyValueHeads * HeadDim;
     public string ModelType => Family.ToModelType();
 
+    /// <summary>Value equality over the resolved fields (defaults applied, eos ids compared element-wise).</summary>
+    public bool Equals(ModelConfig? other) =>
+        other is not null && Family == other.Family && VocabSize == other.VocabSize && HiddenSize == other.HiddenSize
+        && NumHiddenLayers == other.NumHiddenLayers && NumAttentionHeads == other.NumAttentionHeads
+        && NumKeyValueHeads == other.NumKeyValueHeads && HeadDim == other.HeadDim && IntermediateSize == other.IntermediateSize
+        && RmsNormEps == other.RmsNormEps && RopeTheta == other.RopeTheta && Equals(RopeScaling, other.RopeScaling)
+        && MaxPositionEmbeddings == other.MaxPositionEmbeddings && TieWordEmbeddings == other.TieWordEmbeddings
+        && QkvBias == other.QkvBias && OutputProjBias == other.OutputProjBias && MlpBias == other.MlpBias
+        && BosTokenId == other.BosTokenId && EosTokenIds.SequenceEqual(other.EosTokenIds) && TorchDtype == other.TorchDtype;
+
+    public override int GetHashCode() => HashCode.Combine(Family, VocabSize, HiddenSize, NumHiddenLayers, NumAttentionHeads, HeadDim, IntermediateSize);
+
     /// <summary>Throws <see cref="CheckpointFormatException"/> naming the first broken invariant; returns this.</summary>
     public ModelConfig Validate()
     {

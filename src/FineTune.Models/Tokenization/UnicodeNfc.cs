@@ -19,6 +19,9 @@ internal static class UnicodeNfc
     /// <summary>BMP chars that may change under NFC (decomposable, non-starter, or second of a composition).</summary>
     private static readonly bool[] MaybeChanges = BuildMaybeChanges();
 
+    /// <summary>The same above the BMP (a few hundred code points: musical symbols, CJK compatibility, …).</summary>
+    private static readonly HashSet<int> AstralMaybeChanges = BuildAstralMaybeChanges();
+
     private static Dictionary<int, byte> BuildCcc()
     {
         var d = new Dictionary<int, byte>();
@@ -56,6 +59,14 @@ internal static class UnicodeNfc
         return m;
     }
 
+    private static HashSet<int> BuildAstralMaybeChanges()
+    {
+        var set = new HashSet<int>(Ccc.Keys.Concat(Decomp.Keys).Where(cp => cp >= 0x10000));
+        var t = UnicodeNfcData.Compositions;
+        for (int i = 1; i < t.Length; i += 3) if (t[i] >= 0x10000) set.Add(t[i]);
+        return set;
+    }
+
     private static int CombiningClass(int cp) => cp < 0x300 ? 0 : Ccc.TryGetValue(cp, out var c) ? c : 0;
 
     public static string Normalize(string s)
@@ -65,7 +76,13 @@ internal static class UnicodeNfc
         {
             char c = s[i];
             if (c < 0x300) continue;
-            if (char.IsSurrogate(c) || MaybeChanges[c]) break;
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                if (AstralMaybeChanges.Contains(char.ConvertToUtf32(c, s[i + 1]))) break;
+                i++;
+                continue;
+            }
+            if (MaybeChanges[c]) break;
         }
         return i == s.Length ? s : Full(s);
     }
