@@ -9,6 +9,7 @@ public static class Verbs
     public static IEnumerable<Command> All()
     {
         yield return SynthesizeCommand.Create();
+        yield return TokenizeCommand.Create();
         yield return BenchCommand.Create();
     }
 }
