@@ -44,9 +44,22 @@ public sealed class ResilienceTests
         Assert.Equal("test-model", body.GetProperty("model").GetString());
         Assert.Equal(0.3, body.GetProperty("temperature").GetDouble(), 3);
         Assert.Equal(0.5, body.GetProperty("frequency_penalty").GetDouble(), 3);
-        var maxTokens = body.TryGetProperty("max_completion_tokens", out var m) ? m : body.GetProperty("max_tokens");
-        Assert.Equal(4096, maxTokens.GetInt32());
+        Assert.Equal(4096, body.GetProperty("max_completion_tokens").GetInt32());
+        Assert.False(body.TryGetProperty("max_tokens", out _));
         Assert.Equal("Bearer sk-test", server.Requests.Single().Authorization);
+    }
+
+    [Fact]
+    public async Task Complete_LegacyMaxTokensField_SendsMaxTokensOnly()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync(FailFirst());
+        using var client = Client(server, Fast());
+
+        await client.CompleteAsync("hello", Settings with { MaxTokens = 2048, LegacyMaxTokensField = true }, CancellationToken.None);
+
+        var body = server.Requests.Single().Body;
+        Assert.Equal(2048, body.GetProperty("max_tokens").GetInt32());
+        Assert.False(body.TryGetProperty("max_completion_tokens", out _));
     }
 
     [Fact]
@@ -171,7 +184,9 @@ public sealed class ResilienceTests
         // The last try met either the server (500) or the open circuit, depending on timing. 7 tries were allowed (1 + 6 retries); while the circuit was open some were turned away before any HTTP call.
         var turnedAway = client.Statistics.RetriesByCause.GetValueOrDefault("circuit_open");
         Assert.True(turnedAway > 0, "the circuit never opened");
-        Assert.Equal(7, client.Statistics.Attempts + turnedAway);
+        var lastTurnedAway = error is Polly.CircuitBreaker.BrokenCircuitException ? 1 : 0; // the final try is not a retry
+        Assert.Equal(6, client.Statistics.Retries);
+        Assert.Equal(7, client.Statistics.Attempts + turnedAway + lastTurnedAway);
         Assert.Equal(client.Statistics.Attempts, server.Requests.Count);
         Assert.True(error is ClientResultException { Status: 500 } or Polly.CircuitBreaker.BrokenCircuitException, error.ToString());
     }

@@ -34,6 +34,7 @@ public static class SynthesizeCommand
         var tokenBudget = new Option<bool>("--token-budget") { Description = "Measure --chunk-size and --overlap in estimated tokens." };
         var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.3f, Description = "Sampling temperature." };
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 4096, Description = "max_tokens of each reply." };
+        var legacyMaxTokens = new Option<bool>("--legacy-max-tokens") { Description = "Send max_tokens instead of max_completion_tokens (older OpenAI-compatible servers)." };
         var frequencyPenalty = new Option<float>("--frequency-penalty") { DefaultValueFactory = _ => 0.5f, Description = "frequency_penalty." };
         var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 4, Description = "Requests in flight at most." };
         var maxRetries = new Option<int>("--max-retries") { DefaultValueFactory = _ => 6, Description = "Retries of a failed request (429, 5xx, timeouts)." };
@@ -44,7 +45,7 @@ public static class SynthesizeCommand
         var command = new Command("synthesize", "Generate Q&A chat data from documents with an LLM over the OpenAI API.");
         command.Arguments.Add(documents);
         foreach (var option in new Option[] { system, output, endpoint, model, entra, questions, language, target, rounds, promptFile, chunkSize, overlap,
-                     tokenBudget, temperature, maxTokens, frequencyPenalty, concurrency, maxRetries, timeout, dropUngrounded, json })
+                     tokenBudget, temperature, maxTokens, legacyMaxTokens, frequencyPenalty, concurrency, maxRetries, timeout, dropUngrounded, json })
             command.Options.Add(option);
 
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
@@ -78,6 +79,7 @@ public static class SynthesizeCommand
                         Temperature = pr.GetValue(temperature),
                         MaxTokens = pr.GetValue(maxTokens),
                         FrequencyPenalty = pr.GetValue(frequencyPenalty),
+                        LegacyMaxTokensField = pr.GetValue(legacyMaxTokens),
                     },
                     QuestionsPerChunk = pr.GetValue(questions),
                     TargetPairsPerChunk = pr.GetValue(target),

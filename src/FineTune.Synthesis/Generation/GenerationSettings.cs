@@ -8,6 +8,9 @@ public sealed record GenerationSettings
     public float Temperature { get; init; } = 0.3f;
     public int MaxTokens { get; init; } = 4096;
     public float FrequencyPenalty { get; init; } = 0.5f;
+    /// <summary>Send the limit as the legacy "max_tokens" field instead of the SDK's "max_completion_tokens", for
+    /// OpenAI-compatible servers that only know the older name.</summary>
+    public bool LegacyMaxTokensField { get; init; }
 
     public GenerationSettings Validated()
     {

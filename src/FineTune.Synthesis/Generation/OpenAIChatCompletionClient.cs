@@ -45,9 +45,16 @@ public sealed class OpenAIChatCompletionClient : IChatCompletionClient
         var options = new ChatCompletionOptions
         {
             Temperature = settings.Temperature,
-            MaxOutputTokenCount = settings.MaxTokens,
             FrequencyPenalty = settings.FrequencyPenalty,
         };
+        if (settings.LegacyMaxTokensField)
+        {
+#pragma warning disable SCME0001 // JSON patching is marked experimental; it is the SDK's way to send a field it does not model
+            options.Patch.Set("$.max_tokens"u8, settings.MaxTokens);
+#pragma warning restore SCME0001
+        }
+        else
+            options.MaxOutputTokenCount = settings.MaxTokens; // sent as max_completion_tokens
         ChatCompletion completion = await _client.CompleteChatAsync([new UserChatMessage(prompt)], options, ct);
         var text = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
         return new CompletionResult(
