@@ -37,20 +37,37 @@ public static partial class Chunker
             current = [.. seed, .. carried];
         }
 
+        // Running measure of `current`, kept incrementally (recomputed only when a flush rebuilds `current`).
+        var size = 0;
+        int SizeWith(Unit unit) => current.Count == 0
+            ? options.Measure(unit.Text)
+            : size + options.Measure(Separator(current[^1], unit)) + options.Measure(unit.Text);
+
         foreach (var unit in units)
         {
             var hasContent = current.Any(u => !u.Seed && !u.Heading);
-            if (hasContent && unit.Heading && Size(current, options) >= options.MaxSize / 2)
+            if (hasContent && unit.Heading && size >= options.MaxSize / 2)
+            {
                 Flush(withOverlap: false);
-            else if (Size([.. current, unit], options) > options.MaxSize)
+                size = Size(current, options);
+            }
+            else if (SizeWith(unit) > options.MaxSize)
             {
                 if (hasContent)
                     Flush(withOverlap: true);
-                if (Size([.. current, unit], options) > options.MaxSize)
+                size = Size(current, options);
+                if (SizeWith(unit) > options.MaxSize)
+                {
                     current.RemoveAll(u => u.Seed); // the overlap is optional; the unit is not
-                if (Size([.. current, unit], options) > options.MaxSize)
+                    size = Size(current, options);
+                }
+                if (SizeWith(unit) > options.MaxSize)
+                {
                     Flush(withOverlap: false); // only headings were waiting: they become a (small) chunk of their own
+                    size = Size(current, options);
+                }
             }
+            size = SizeWith(unit);
             current.Add(unit);
         }
         Flush(withOverlap: false);
