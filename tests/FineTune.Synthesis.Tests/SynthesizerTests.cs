@@ -260,16 +260,20 @@ public sealed class SynthesizerTests : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["duplicate_question"] = 1 }, report.Pairs.DroppedByReason);
     }
 
-    [Fact]
-    public async Task Run_BadKey_StopsTheJobAtOnce()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Run_BadKey_StopsTheJobAtOnce(int parallelism)
     {
         var document = await WriteDocumentAsync();
         await using var server = await FakeOpenAIServer.StartAsync((_, context) => FakeOpenAIServer.Fail(context, 401));
+        var output = _temp.File("out.jsonl");
 
-        var error = await Assert.ThrowsAsync<SynthesisException>(() => RunAsync(server, Options(parallelism: 1), document, _temp.File("out.jsonl")));
+        var error = await Assert.ThrowsAsync<SynthesisException>(() => RunAsync(server, Options(parallelism), document, output));
 
         Assert.Contains("401", error.Message);
-        Assert.Single(server.Requests);
+        Assert.InRange(server.Requests.Count, 1, parallelism); // no retries, no further chunks
+        Assert.False(File.Exists(output));
     }
 
     [Fact]
