@@ -1,0 +1,45 @@
+using System.CommandLine;
+using FineTune.Host.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// `finetune serve`: the event pipeline host (drop zone, job workers, job API) on the embedded store or Azure
+/// Storage / Azurite; also the Azure Functions custom handler (FUNCTIONS_CUSTOMHANDLER_PORT set by the Functions host).
+/// </summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string?>("--data-dir") { Description = "Embedded store folder (drop files into DIR/uploads/). Default: ./.data" };
+        var storage = new Option<string?>("--storage") { Description = "Azure Storage connection string, or UseDevelopmentStorage=true for Azurite" };
+        var urls = new Option<string?>("--urls") { Description = "Listen URLs, ';'-separated. Default: http://127.0.0.1:7071" };
+        var scriptRoot = new Option<string?>("--script-root") { Description = "Folder holding host.json and local.settings.json. Default: the current folder" };
+        var command = new Command("serve", "Run the pipeline host: drop-zone trigger, job workers, job status API.");
+        command.Options.Add(dataDir);
+        command.Options.Add(storage);
+        command.Options.Add(urls);
+        command.Options.Add(scriptRoot);
+        command.SetAction(async (ParseResult parsed, CancellationToken ct) =>
+        {
+            HostSettings settings;
+            try
+            {
+                settings = HostSettingsLoader.Load(parsed.GetValue(dataDir), parsed.GetValue(storage), parsed.GetValue(urls),
+                    Path.GetFullPath(parsed.GetValue(scriptRoot) ?? Directory.GetCurrentDirectory()));
+                var app = FineTuneHost.Build(settings);
+                await app.StartAsync(ct);
+                Console.Error.WriteLine($"finetune serve: listening on {string.Join(", ", app.Urls)}; storage: {(settings.StorageConnectionString is null ? settings.DataDirectory : "Azure Storage")}");
+                await app.WaitForShutdownAsync(ct);
+                return ExitCodes.Ok;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or InvalidDataException)
+            {
+                Console.Error.WriteLine($"finetune serve: {e.Message}");
+                return ExitCodes.Usage;
+            }
+        });
+        return command;
+    }
+}

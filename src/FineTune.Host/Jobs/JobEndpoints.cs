@@ -1,0 +1,190 @@
+using System.Text.Json;
+using FineTune.Pipeline.Jobs;
+using FineTune.Pipeline.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace FineTune.Host.Jobs;
+
+/// <summary>
+/// The job API in Durable Functions' shapes: start (202 + Location + Retry-After), status (202 while running,
+/// 200 when finished), list, raise event, terminate, purge, and the job's files (the validation report).
+/// </summary>
+public static class JobEndpoints
+{
+    public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var jobs = endpoints.MapGroup("/api/jobs");
+        jobs.MapPost("", SubmitAsync).DisableAntiforgery();
+        jobs.MapGet("", ListAsync);
+        jobs.MapGet("/{id}", StatusAsync);
+        jobs.MapPost("/{id}/raiseEvent/{eventName}", RaiseEventAsync);
+        jobs.MapPost("/{id}/terminate", TerminateAsync);
+        jobs.MapDelete("/{id}", PurgeAsync);
+        jobs.MapGet("/{id}/files/{**path}", FileAsync);
+        return endpoints;
+    }
+
+    private static string BaseUri(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+
+    public static JobStartResponse StartResponse(HttpRequest request, string id)
+    {
+        var status = $"{BaseUri(request)}/api/jobs/{id}";
+        return new JobStartResponse(id, status, $"{status}/raiseEvent/{{eventName}}", $"{status}/terminate?reason={{text}}", status);
+    }
+
+    private static async Task<Results<Accepted<JobStartResponse>, ProblemHttpResult>> SubmitAsync(HttpRequest request, JobStarter starter,
+        StorageAccount storage, CancellationToken ct)
+    {
+        (string Container, string Name, string ETag)? source;
+        JobManifest? manifest;
+        try
+        {
+            (source, manifest) = request.HasFormContentType
+                ? await FromUploadAsync(request, storage, ct)
+                : await FromBlobNamesAsync(request, storage, ct);
+        }
+        catch (BadRequestException e)
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Bad job submission", detail: e.Message);
+        }
+        if (source is not { } blob)
+            return TypedResults.Problem(statusCode: 404, title: "Blob not found", detail: "the named blob does not exist");
+        var started = await starter.StartAsync(blob.Container, blob.Name, blob.ETag, manifest, ct);
+        if (started is not { } job)
+            return TypedResults.Problem(statusCode: 400, title: "Not a job input",
+                detail: $"{blob.Name}: jobs start from .jsonl/.json data (chat, alpaca, sharegpt) or .pdf/.txt/.md/.docx documents");
+        var response = StartResponse(request, job.Job.Id);
+        request.HttpContext.Response.Headers.RetryAfter = "10";
+        return TypedResults.Accepted(response.StatusQueryGetUri, response);
+    }
+
+    private static async Task<((string, string, string)?, JobManifest?)> FromUploadAsync(HttpRequest request, StorageAccount storage, CancellationToken ct)
+    {
+        var form = await request.ReadFormAsync(ct);
+        JobManifest? manifest = null;
+        if (form.Files.FirstOrDefault(f => f.FileName.EndsWith(JobStarter.ManifestSuffix, StringComparison.OrdinalIgnoreCase)) is { } manifestFile)
+            manifest = ParseManifest(await new StreamReader(manifestFile.OpenReadStream()).ReadToEndAsync(ct), manifestFile.FileName);
+        else if (form["manifest"].FirstOrDefault() is { } manifestText)
+            manifest = ParseManifest(manifestText, "manifest");
+        var data = form.Files.Where(f => !f.FileName.EndsWith(JobStarter.ManifestSuffix, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (data.Count != 1)
+            throw new BadRequestException($"send exactly one data file per job (got {data.Count}); `finetune jobs submit` sends each file as its own job");
+        var file = data[0];
+        var fileName = Path.GetFileName(file.FileName.Replace('\\', '/'));
+        if (fileName.Length == 0 || fileName.StartsWith('.') || JobStarter.KindOf(fileName) is null)
+            throw new BadRequestException($"\"{file.FileName}\" is not a job input: use .jsonl/.json data or .pdf/.txt/.md/.docx documents");
+        var name = $"api/{Guid.NewGuid():N}/{fileName}";
+        await using var stream = file.OpenReadStream();
+        var written = await storage.Blobs.UploadAsync(Containers.Uploads, name, stream, BlobConditions.CreateOnly, ct);
+        return ((Containers.Uploads, name, written.ETag), manifest);
+    }
+
+    private static async Task<((string, string, string)?, JobManifest?)> FromBlobNamesAsync(HttpRequest request, StorageAccount storage, CancellationToken ct)
+    {
+        JobSubmitRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<JobSubmitRequest>(request.Body, JobJson.Options, ct);
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException($"the body is not valid JSON: {e.Message}");
+        }
+        var names = (body?.Blobs ?? []).Concat(body?.Blob is { } one ? [one] : []).ToList();
+        if (names.Count != 1)
+            throw new BadRequestException("name exactly one data blob: {\"blob\": \"uploads/data.jsonl\", \"manifest\": {…}} (or send a multipart upload)");
+        var (container, name) = Split(names[0]);
+        var props = await storage.Blobs.GetPropertiesAsync(container, name, ct);
+        return (props is null ? null : (container, name, props.ETag), body!.Manifest);
+    }
+
+    private static (string Container, string Name) Split(string blob)
+    {
+        var trimmed = blob.TrimStart('/');
+        var slash = trimmed.IndexOf('/');
+        if (slash > 0 && Containers.All.Contains(trimmed[..slash])) return (trimmed[..slash], trimmed[(slash + 1)..]);
+        return (Containers.Uploads, trimmed);
+    }
+
+    private static JobManifest ParseManifest(string text, string name)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<JobManifest>(text, JobJson.Options) ?? new JobManifest();
+            var problems = manifest.Check();
+            return problems.Count == 0 ? manifest : throw new BadRequestException($"{name}: {string.Join("; ", problems)}");
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException($"{name} is not valid JSON: {e.Message}");
+        }
+    }
+
+    private static async Task<IResult> StatusAsync(string id, HttpRequest request, JobStore jobs, bool? showHistory, CancellationToken ct)
+    {
+        var job = await jobs.GetAsync(id, ct);
+        if (job is null) return TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}");
+        var body = JobStatusResponse.From(job.Value.State, showHistory == true, BaseUri(request));
+        if (job.Value.State.RuntimeStatus.IsTerminal()) return TypedResults.Ok(body);
+        request.HttpContext.Response.Headers.Location = $"{BaseUri(request)}/api/jobs/{id}";
+        request.HttpContext.Response.Headers.RetryAfter = "5";
+        return TypedResults.Json(body, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<Results<Ok<List<JobStatusResponse>>, ProblemHttpResult>> ListAsync(HttpRequest request, JobStore jobs,
+        string? runtimeStatus, int? top, CancellationToken ct)
+    {
+        HashSet<RuntimeStatus>? filter = null;
+        if (!string.IsNullOrWhiteSpace(runtimeStatus))
+        {
+            filter = [];
+            foreach (var part in runtimeStatus.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Enum.TryParse<RuntimeStatus>(part, ignoreCase: true, out var status))
+                    return TypedResults.Problem(statusCode: 400, title: "Unknown runtimeStatus", detail: $"\"{part}\" is not one of {string.Join(", ", Enum.GetNames<RuntimeStatus>())}");
+                filter.Add(status);
+            }
+        }
+        var list = await jobs.ListAsync(filter, ct);
+        return TypedResults.Ok(list.Take(top is > 0 ? top.Value : int.MaxValue).Select(j => JobStatusResponse.From(j, false, BaseUri(request))).ToList());
+    }
+
+    private static async Task<IResult> RaiseEventAsync(string id, string eventName, JobControl control, CancellationToken ct) =>
+        Map(await control.RaiseEventAsync(id, eventName, ct), id);
+
+    private static async Task<IResult> TerminateAsync(string id, string? reason, JobControl control, CancellationToken ct) =>
+        Map(await control.TerminateAsync(id, reason, ct), id);
+
+    private static async Task<IResult> PurgeAsync(string id, JobControl control, CancellationToken ct)
+    {
+        var (result, deleted) = await control.PurgeAsync(id, ct);
+        return result switch
+        {
+            JobControl.Result.Done => TypedResults.Ok(new { instancesDeleted = 1, blobsDeleted = deleted }),
+            JobControl.Result.Running => TypedResults.Problem(statusCode: 409, title: "Job is running", detail: $"terminate job {id} before purging it"),
+            _ => TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}"),
+        };
+    }
+
+    private static IResult Map(JobControl.Result result, string id) => result switch
+    {
+        JobControl.Result.Done => TypedResults.Accepted((string?)null),
+        JobControl.Result.NotRunning => TypedResults.Problem(statusCode: 410, title: "Job has finished", detail: $"job {id} is no longer running"),
+        _ => TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}"),
+    };
+
+    private static async Task<IResult> FileAsync(string id, string path, StorageAccount storage, CancellationToken ct)
+    {
+        if (!JobPaths.IsValidId(id) || path.Split('/').Any(s => s.Length == 0 || s.StartsWith('.')) || path == "lease")
+            return TypedResults.Problem(statusCode: 404, title: "File not found");
+        var download = await storage.Blobs.OpenReadAsync(Containers.Jobs, $"{id}/{path}", ct);
+        if (download is null) return TypedResults.Problem(statusCode: 404, title: "File not found", detail: $"job {id} has no file {path}");
+        var type = Path.GetExtension(path) switch { ".json" => "application/json", ".jsonl" => "application/jsonl", _ => "text/plain" };
+        return TypedResults.Stream(download.Content, type);
+    }
+
+    private sealed class BadRequestException(string message) : Exception(message);
+}
