@@ -10,6 +10,7 @@ public static class Verbs
     {
         yield return SynthesizeCommand.Create();
         yield return TokenizeCommand.Create();
+        yield return ServeCommand.Create();
         yield return BenchCommand.Create();
     }
 }
