@@ -32,7 +32,7 @@ public static class ChatRules
         }
 
         string? previous = null;     // role of the previous non-system message with a known role
-        bool sawNonSystem = false, sawAssistant = false, sawPair = false;
+        bool sawNonSystem = false, sawAssistant = false, sawPair = false, sawInvalid = false;
         for (var i = 0; i < messages.Count; i++)
         {
             var (role, content) = (messages[i].Role, messages[i].Content);
@@ -47,7 +47,7 @@ public static class ChatRules
             {
                 problems.Add(Problem.Error(line, path(i, "role"), ProblemCodes.InvalidRole,
                     $"role \"{Excerpts.Of(role, 40)}\" is not one of system, user, assistant", Excerpts.Of(content)));
-                sawNonSystem = true;
+                sawNonSystem = sawInvalid = true;
                 continue;
             }
             if (role == ChatRoles.System)
@@ -74,6 +74,7 @@ public static class ChatRules
             sawNonSystem = true;
         }
 
+        if (sawInvalid) return;      // the pair rules would only echo the unknown role
         var last = messages.Count - 1;
         if (!sawPair && !sawAssistant)
             problems.Add(Problem.Error(line, "messages", ProblemCodes.NoPair,

@@ -27,7 +27,7 @@ public sealed record ValidationOptions
     /// <summary>At most this many problems are kept in the report; counts stay exact beyond it.</summary>
     public int MaxReportedProblems { get; init; } = 100_000;
 
-    /// <summary>Exact and normalized duplicate detection (costs about 32 bytes of memory per example).</summary>
+    /// <summary>Exact and normalized duplicate detection (costs about 40 bytes of memory per distinct example).</summary>
     public bool DetectDuplicates { get; init; } = true;
 
     public void Validate()

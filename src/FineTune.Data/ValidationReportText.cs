@@ -10,9 +10,8 @@ public static class ValidationReportText
         var sb = new StringBuilder();
         var s = report.Statistics;
         var name = fileName ?? "input";
-        sb.AppendLine(report.Usable
-            ? $"{name}: usable ({report.Format}, {report.Layout}, {report.Mode})"
-            : $"{name}: NOT usable ({report.Format}, {report.Layout}, {report.Mode})");
+        var how = $"{Name(report.Format)}, {report.Layout}, {(report.Mode == ValidationMode.Strict ? "strict" : "lenient")}";
+        sb.AppendLine(report.Usable ? $"{name}: usable ({how})" : $"{name}: NOT usable ({how})");
         sb.AppendLine($"  sha256 {report.Sha256}, {report.Bytes:N0} bytes, {report.Lines:N0} lines ({report.BlankLines:N0} blank)");
         sb.AppendLine($"  {report.Records:N0} records: {report.ValidExamples:N0} valid, {report.DroppedExamples:N0} {(report.Mode == ValidationMode.Lenient ? "dropped" : "invalid")}; {report.Errors:N0} errors, {report.Warnings:N0} warnings");
         if (s.Examples > 0)
@@ -40,4 +39,12 @@ public static class ValidationReportText
         if (report.Truncated) sb.AppendLine().AppendLine("(the report holds the first problems only; the counts above are exact)");
         return sb.ToString();
     }
+
+    private static string Name(DataFormat format) => format switch
+    {
+        DataFormat.Alpaca => "alpaca",
+        DataFormat.ShareGpt => "sharegpt",
+        DataFormat.Auto => "auto",
+        _ => "chat",
+    };
 }
