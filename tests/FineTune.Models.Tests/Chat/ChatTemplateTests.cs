@@ -145,3 +145,28 @@ public class ChatTemplateTests
         return spans.ToArray();
     }
 }
+
+/// <summary>Our renderer against transformers.js's Jinja engine running the real template texts.</summary>
+public class ChatTemplateJinjaParityTests
+{
+    [Fact]
+    public void RenderText_MatchesJinjaRenderingOfTheRealTemplates()
+    {
+        var tokenizers = new Dictionary<ChatTemplateKind, Tokenizer>
+        {
+            [ChatTemplateKind.Qwen25] = TinyTokenizerBuilder.BuildTokenizer(ModelFamily.Qwen2),
+            [ChatTemplateKind.Qwen2] = TinyTokenizerBuilder.BuildTokenizer(ModelFamily.Qwen2),
+            [ChatTemplateKind.Llama3] = TinyTokenizerBuilder.BuildTokenizer(ModelFamily.Llama),
+        };
+        var reference = GoldenData.ChatReference;
+        Assert.Equal(GoldenData.ChatCases.Count, reference.Count);
+        for (int i = 0; i < reference.Count; i++)
+        {
+            var c = GoldenData.ChatCases[i];
+            var template = ChatTemplate.Create(tokenizers[c.Kind], c.Kind);
+            var messages = c.Messages.Select(m => (m.Role, m.Content)).ToList();
+            Assert.True(reference[i] == template.RenderText(messages, c.AddGenerationPrompt),
+                $"case {i} ({c.Kind}, generation prompt {c.AddGenerationPrompt}):\n jinja {System.Text.Json.JsonSerializer.Serialize(reference[i])}\n ours  {System.Text.Json.JsonSerializer.Serialize(template.RenderText(messages, c.AddGenerationPrompt))}");
+        }
+    }
+}

