@@ -8,6 +8,8 @@ public static class Verbs
 {
     public static IEnumerable<Command> All()
     {
+        yield return ValidateCommand.Create();
+        yield return ConvertCommand.Create();
         yield return SynthesizeCommand.Create();
         yield return TokenizeCommand.Create();
         yield return ServeCommand.Create();
