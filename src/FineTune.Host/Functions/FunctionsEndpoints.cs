@@ -73,7 +73,7 @@ public static class FunctionsEndpoints
         TypedResults.Json(new JsonObject { ["Outputs"] = new JsonObject(), ["Logs"] = new JsonArray(log), ["ReturnValue"] = null }, statusCode: status);
 
     /// <summary>A string value, unwrapping the extra JSON quoting the Functions host may add.</summary>
-    internal static string? Unquote(JsonNode? node)
+    public static string? Unquote(JsonNode? node)
     {
         if (node is null) return null;
         var text = node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
@@ -86,7 +86,7 @@ public static class FunctionsEndpoints
     }
 
     /// <summary>An object, whether it arrived as an object or as JSON text (possibly quoted again).</summary>
-    internal static JsonObject? Parse(JsonNode? node)
+    public static JsonObject? Parse(JsonNode? node)
     {
         if (node is JsonObject o) return o;
         var text = Unquote(node);

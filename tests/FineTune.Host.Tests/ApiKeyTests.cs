@@ -1,0 +1,68 @@
+using System.Net;
+using FineTune.Host.Hosting;
+using FineTune.Host.Tests.Support;
+
+namespace FineTune.Host.Tests;
+
+public sealed class ApiKeyTests
+{
+    private const string Key = "k-0123456789abcdef-xyz";
+
+    [Fact]
+    public async Task WithKeys_RequestsWithoutKey_Get401_HeaderOrCodeQueryPass()
+    {
+        await using var host = await TestHost.StartAsync(apiKeys: [Key]);
+        using var none = await host.Client.GetAsync("/api/jobs");
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType!.MediaType);
+        using var wrong = await host.Client.GetAsync("/api/jobs?code=k-0123456789abcdef-xyZ");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        using var query = await host.Client.GetAsync($"/api/jobs?code={Key}");
+        Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/jobs");
+        request.Headers.Add("x-functions-key", Key);
+        using var header = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, header.StatusCode);
+        using var probe = await host.Client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, probe.StatusCode); // the Functions host's readiness probe
+    }
+
+    [Fact]
+    public void BeyondLoopback_WithoutKeys_RefusesToStart()
+    {
+        var settings = new HostSettings { Urls = ["http://0.0.0.0:7071"], DataDirectory = Path.GetTempPath() };
+        var e = Assert.Throws<InvalidOperationException>(() => FineTuneHost.Build(settings));
+        Assert.Contains("API key is required when listening beyond loopback", e.Message);
+        Assert.Empty(new HostSettings { Urls = ["http://127.0.0.1:7071", "http://localhost:5000"] }.Check());
+    }
+
+    [Fact]
+    public void SettingsLoader_ReadsLocalSettingsAndHostJson()
+    {
+        var dir = FineTune.Tests.Support.RepoPaths.NewTempDirectory("settings");
+        File.WriteAllText(Path.Combine(dir, "local.settings.json"), """
+            {"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","AzureWebJobsStorage":"UseDevelopmentStorage=true",
+             "FINETUNE_API_KEYS":"aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb","Pipeline__LeaseDuration":"20"}}
+            """);
+        File.WriteAllText(Path.Combine(dir, "host.json"), """
+            {"version":"2.0","functionTimeout":"00:30:00",
+             "extensions":{"queues":{"batchSize":8,"maxDequeueCount":7,"visibilityTimeout":"00:00:45"}},
+             "retry":{"strategy":"exponentialBackoff","maxRetryCount":4,"minimumInterval":"00:00:02","maximumInterval":"00:00:20"}}
+            """);
+        var settings = HostSettingsLoader.Load(null, null, null, dir);
+        Assert.Equal("UseDevelopmentStorage=true", settings.StorageConnectionString);
+        Assert.Equal(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"], settings.ApiKeys);
+        Assert.Equal(["http://127.0.0.1:7071"], settings.Urls);
+        Assert.Equal(TimeSpan.FromMinutes(30), settings.Pipeline.StageTimeout);
+        Assert.Equal(8, settings.Pipeline.BatchSize);
+        Assert.Equal(7, settings.Pipeline.MaxDequeueCount);
+        Assert.Equal(TimeSpan.FromSeconds(45), settings.Pipeline.VisibilityTimeout);
+        Assert.Equal(4, settings.Pipeline.MaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.Pipeline.RetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(20), settings.Pipeline.LeaseDuration);
+        var local = HostSettingsLoader.Load(Path.Combine(dir, "d"), null, "http://127.0.0.1:9999", dir);
+        Assert.Null(local.StorageConnectionString);
+        Assert.Equal(Path.Combine(dir, "d"), local.DataDirectory);
+        Directory.Delete(dir, true);
+    }
+}

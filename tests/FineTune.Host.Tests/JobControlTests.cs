@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using FineTune.Host.Tests.Support;
+using FineTune.Pipeline.Jobs;
+using FineTune.Pipeline.Storage;
+using FineTune.Pipeline.Training;
+using FineTune.Tests.Support;
+
+namespace FineTune.Host.Tests;
+
+/// <summary>
+/// Training dispatch, progress through durable timers, the approval gate and terminate, with the local-process backend
+/// running a real child process (a shell script standing in for `finetune train`, which prints the same progress lines).
+/// </summary>
+public sealed class JobControlTests
+{
+    private static TrainingBackendOptions Shell(string script) => new()
+    {
+        Backend = "local",
+        Executable = "/bin/sh",
+        ExecutableArguments = ["-c", script, "sh"],
+    };
+
+    private static async Task<string> SubmitAsync(TestHost host, string manifest)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(manifest), "files", "run.job.json" },
+            { new StringContent(ChatData.Valid(), Encoding.UTF8), "files", "data.jsonl" },
+        };
+        using var response = await host.Client.PostAsync("/api/jobs", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task ApprovalGate_TrainAndEvaluateSucceed_DeploysOnlyAfterApprove()
+    {
+        await using var host = await TestHost.StartAsync(training: Shell("echo 'progress step=7 loss=1.25 fraction=0.5'; sleep 0.6; exit 0"));
+        var id = await SubmitAsync(host, """{"requireApproval":true,"deploymentName":"demo","baseModel":"tiny"}""");
+
+        var training = await host.WaitForStatusAsync(id, s => s["customStatus"]?["step"]?.GetValue<long>() == 7);
+        Assert.Equal("train", training["customStatus"]!["stage"]!.GetValue<string>());
+        Assert.Equal(1.25, training["customStatus"]!["loss"]!.GetValue<double>());
+
+        var waiting = await host.WaitForStatusAsync(id, s => s["customStatus"]?["waitingFor"] is not null);
+        Assert.Equal("Running", TestHost.Status(waiting));
+        Assert.Equal("deploy", waiting["customStatus"]!["stage"]!.GetValue<string>());
+        Assert.Null(await host.Storage.Blobs.GetPropertiesAsync(Containers.Deployments, "demo.json"));
+        var spec = JsonNode.Parse((await host.Storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.TrainSpec(id)))!)!;
+        Assert.Equal($"datasets/{id}/train.jsonl", spec["train"]!.GetValue<string>());
+
+        using var approve = await host.Client.PostAsync($"/api/jobs/{id}/raiseEvent/approve", null);
+        Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+        var done = await host.WaitForStatusAsync(id);
+        Assert.Equal("Completed", TestHost.Status(done));
+        Assert.True(done["output"]!["deployed"]!.GetValue<bool>());
+        var deployment = JsonNode.Parse((await host.Storage.Blobs.ReadTextAsync(Containers.Deployments, "demo.json"))!)!;
+        Assert.Equal($"adapters/{id}/", deployment["adapter"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Terminate_DuringTraining_EndsJobAndKillsTheTrainingProcess()
+    {
+        await using var host = await TestHost.StartAsync(training: Shell("echo 'progress step=3 loss=2.5 fraction=0.1'; exec sleep 30"));
+        var id = await SubmitAsync(host, "{}");
+        await host.WaitForStatusAsync(id, s => s["customStatus"]?["step"]?.GetValue<long>() == 3);
+
+        using (var running = await host.Client.GetAsync($"/api/jobs/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
+            Assert.Equal($"{host.BaseUrl}/api/jobs/{id}", running.Headers.Location!.ToString());
+            Assert.Equal(TimeSpan.FromSeconds(5), running.Headers.RetryAfter!.Delta);
+        }
+        var jobs = (JobStore)host.Services.GetService(typeof(JobStore))!;
+        var pid = int.Parse((await jobs.GetAsync(id))!.Value.State.StageData["train.run"].Split('-')[0]);
+
+        using var terminate = await host.Client.PostAsync($"/api/jobs/{id}/terminate?reason=changed%20my%20mind", null);
+        Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        var status = await host.WaitForStatusAsync(id);
+        Assert.Equal("Terminated", TestHost.Status(status));
+        Assert.Equal("changed my mind", status["output"]!["reason"]!.GetValue<string>());
+        await AssertExitedAsync(pid);
+
+        await Task.Delay(600); // a timer that was due finds the job finished and changes nothing
+        var after = (await jobs.GetAsync(id))!.Value.State;
+        Assert.Equal(RuntimeStatus.Terminated, after.RuntimeStatus);
+        Assert.Single(after.History, e => e.EventType.StartsWith("Execution", StringComparison.Ordinal) && e.EventType != "ExecutionScheduled" && e.EventType != "ExecutionStarted");
+    }
+
+    [Fact]
+    public async Task TrainingProcessFails_JobFailsWithItsExitCodeAndStderr()
+    {
+        await using var host = await TestHost.StartAsync(training: Shell("echo 'CUDA out of memory' >&2; exit 3"));
+        var id = await SubmitAsync(host, "{}");
+        var status = await host.WaitForStatusAsync(id);
+        Assert.Equal("Failed", TestHost.Status(status));
+        var error = status["output"]!["error"]!.GetValue<string>();
+        Assert.Contains("train failed on local: exit code 3", error);
+        Assert.Contains("CUDA out of memory", error);
+    }
+
+    private static async Task AssertExitedAsync(int pid)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                if (process.HasExited) return;
+            }
+            catch (ArgumentException)
+            {
+                return; // gone
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"training process {pid} is still running after terminate");
+    }
+}
