@@ -135,6 +135,8 @@ internal sealed class BpeModel
         output.AddRange(ids);
     }
 
+    private const int StackLimit = 64;
+
     private int[] EncodeBytes(ReadOnlySpan<char> word)
     {
         int max = Encoding.UTF8.GetMaxByteCount(word.Length);
@@ -146,65 +148,110 @@ internal sealed class BpeModel
             for (int i = 0; i < n; i++) chars[i] = ByteLevelAlphabet.ByteToChar[bytes[i]];
             if (_vocabBySpan.TryGetValue(chars, out var whole)) return [whole];
         }
-        var ids = new int[n];
+        if (n == 1) return [_byteIds[bytes[0]]];
+        Span<int> ids = n <= StackLimit ? stackalloc int[n] : new int[n];
+        Span<int> next = n <= StackLimit ? stackalloc int[n] : new int[n];
         for (int i = 0; i < n; i++) ids[i] = _byteIds[bytes[i]];
-        return n == 1 ? ids : Collect(ids, Merge(ids, null), null, default);
+        Merge(ids, next, default);
+        return Collect(ids, next, default, default);
     }
 
     private int[] EncodeChars(ReadOnlySpan<char> word)
     {
         if (_ignoreMerges && _vocabBySpan.TryGetValue(word, out var whole)) return [whole];
-        var ids = new List<int>(word.Length);
-        var lengths = new List<int>(word.Length);
-        for (int i = 0; i < word.Length;)
+        int capacity = word.Length;
+        Span<int> ids = capacity <= StackLimit ? stackalloc int[capacity] : new int[capacity];
+        Span<int> lengths = capacity <= StackLimit ? stackalloc int[capacity] : new int[capacity];
+        int n = 0;
+        for (int i = 0; i < word.Length; n++)
         {
             Rune.DecodeFromUtf16(word[i..], out var rune, out int used);
-            ids.Add(_charIds.TryGetValue(rune.Value, out var id) ? id : -1);
-            lengths.Add(used);
+            ids[n] = _charIds.TryGetValue(rune.Value, out var id) ? id : -1;
+            lengths[n] = used;
             i += used;
         }
-        var idArray = ids.ToArray();
-        var lenArray = lengths.ToArray();
-        var next = Merge(idArray, lenArray);
-        return Collect(idArray, next, lenArray, word);
+        ids = ids[..n];
+        lengths = lengths[..n];
+        Span<int> next = n <= StackLimit ? stackalloc int[n] : new int[n];
+        Merge(ids, next, lengths);
+        return Collect(ids, next, lengths, word);
     }
 
-    /// <summary>Applies merges in place; returns the next-links of the surviving symbols (start at 0).</summary>
-    private int[] Merge(int[] ids, int[]? lengths)
+    /// <summary>(rank &lt;&lt; 32 | merged id) of the pair, or long.MaxValue when it does not merge.</summary>
+    private long Lookup(int left, int right) =>
+        left >= 0 && right >= 0 && _merges.TryGetValue(Key(left, right), out long merge) ? merge : long.MaxValue;
+
+    /// <summary>
+    /// Applies merges in place (lowest rank first, leftmost among equals) and fills the next-links of the
+    /// surviving symbols (the chain starts at 0). Short words scan a rank array; long ones use a heap.
+    /// </summary>
+    private void Merge(Span<int> ids, Span<int> next, Span<int> lengths)
     {
         int n = ids.Length;
-        var next = new int[n];
+        for (int i = 0; i < n; i++) next[i] = i + 1 < n ? i + 1 : -1;
+        if (n < 2) return;
+        if (n > StackLimit)
+        {
+            MergeWithHeap(ids, next, lengths);
+            return;
+        }
+        Span<int> prev = stackalloc int[n];
+        Span<long> rank = stackalloc long[n];
+        for (int i = 0; i < n; i++)
+        {
+            prev[i] = i - 1;
+            rank[i] = i + 1 < n ? Lookup(ids[i], ids[i + 1]) : long.MaxValue;
+        }
+        while (true)
+        {
+            long best = long.MaxValue;
+            int pos = -1;
+            for (int i = 0; i >= 0; i = next[i])
+                if (rank[i] < best) { best = rank[i]; pos = i; }
+            if (pos < 0) return;
+            int right = next[pos];
+            ids[pos] = (int)(best & 0xFFFFFFFF);
+            if (!lengths.IsEmpty) lengths[pos] += lengths[right];
+            ids[right] = Dead;
+            next[pos] = next[right];
+            if (next[pos] >= 0) prev[next[pos]] = pos;
+            rank[pos] = next[pos] >= 0 ? Lookup(ids[pos], ids[next[pos]]) : long.MaxValue;
+            if (prev[pos] >= 0) rank[prev[pos]] = Lookup(ids[prev[pos]], ids[pos]);
+        }
+    }
+
+    private void MergeWithHeap(Span<int> ids, Span<int> next, Span<int> lengths)
+    {
+        int n = ids.Length;
         var prev = new int[n];
-        for (int i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; }
-        if (n < 2) return next;
+        for (int i = 0; i < n; i++) prev[i] = i - 1;
         var queue = new PriorityQueue<int, long>(n);
         for (int i = 0; i + 1 < n; i++) Push(queue, ids, i, i + 1);
         while (queue.TryDequeue(out int pos, out long priority))
         {
             int right = next[pos];
             if (ids[pos] == Dead || right < 0) continue;
-            if (ids[pos] < 0 || ids[right] < 0 || !_merges.TryGetValue(Key(ids[pos], ids[right]), out long merge)
-                || (merge >> 32) != (priority >> 32))
+            long merge = Lookup(ids[pos], ids[right]);
+            if (merge == long.MaxValue || (merge >> 32) != (priority >> 32))
                 continue; // stale entry: this pair changed since it was queued
             ids[pos] = (int)(merge & 0xFFFFFFFF);
-            if (lengths is not null) lengths[pos] += lengths[right];
+            if (!lengths.IsEmpty) lengths[pos] += lengths[right];
             ids[right] = Dead;
             next[pos] = next[right];
             if (next[pos] >= 0) prev[next[pos]] = pos;
             if (prev[pos] >= 0) Push(queue, ids, prev[pos], pos);
             if (next[pos] >= 0) Push(queue, ids, pos, next[pos]);
         }
-        return next;
     }
 
-    private void Push(PriorityQueue<int, long> queue, int[] ids, int left, int right)
+    private void Push(PriorityQueue<int, long> queue, Span<int> ids, int left, int right)
     {
-        if (ids[left] < 0 || ids[right] < 0) return;
-        if (_merges.TryGetValue(Key(ids[left], ids[right]), out long merge))
+        long merge = Lookup(ids[left], ids[right]);
+        if (merge != long.MaxValue)
             queue.Enqueue(left, (merge & ~0xFFFFFFFFL) | (uint)left);
     }
 
-    private int[] Collect(int[] ids, int[] next, int[]? lengths, ReadOnlySpan<char> word)
+    private int[] Collect(Span<int> ids, Span<int> next, Span<int> lengths, ReadOnlySpan<char> word)
     {
         var result = new List<int>(ids.Length);
         int charPos = 0;
@@ -212,7 +259,7 @@ internal sealed class BpeModel
         for (int i = 0; i >= 0; i = next[i])
         {
             int id = ids[i];
-            int length = lengths?[i] ?? 0;
+            int length = lengths.IsEmpty ? 0 : lengths[i];
             if (id >= 0)
             {
                 result.Add(id);
