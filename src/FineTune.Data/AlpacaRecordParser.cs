@@ -27,7 +27,7 @@ internal static class AlpacaRecordParser
         var ok = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            var name = JsonValues.GetString(ref reader)!;
             if (JsonValues.SeenBefore(ref seen, name))
             {
                 problems.Add(Problem.Error(line, name, ProblemCodes.DuplicateKey, $"the key \"{Excerpts.Of(name, 40)}\" appears twice"));
@@ -42,7 +42,7 @@ internal static class AlpacaRecordParser
                 case "history": ok &= ReadHistory(ref reader, line, problems, out history); break;
                 default:
                     problems.Add(Problem.Warning(line, name, ProblemCodes.UnknownKey, $"unknown key \"{Excerpts.Of(name, 40)}\" is ignored"));
-                    JsonValues.SkipValue(ref reader);
+                    JsonValues.SkipValue(ref reader, json);
                     break;
             }
         }
@@ -101,7 +101,7 @@ internal static class AlpacaRecordParser
             if (reader.TokenType == JsonTokenType.StartArray)
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    var text = reader.TokenType == JsonTokenType.String ? JsonValues.GetString(ref reader) : null;
                     if (text is null) reader.Skip();
                     if (count == 0) query = text; else if (count == 1) answer = text;
                     count++;

@@ -37,7 +37,7 @@ internal static class ChatRecordParser
                 }
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartArray)
-                    ok &= ReadMessages(ref reader, line, "messages", RoleNaming.Chat, messages = new List<ChatMessage>(4), problems);
+                    ok &= ReadMessages(ref reader, json, line, "messages", RoleNaming.Chat, messages = new List<ChatMessage>(4), problems);
                 else
                 {
                     problems.Add(Problem.Error(line, "messages", ProblemCodes.MessagesNotArray,
@@ -48,12 +48,12 @@ internal static class ChatRecordParser
             }
             else
             {
-                var name = reader.GetString()!;
+                var name = JsonValues.GetString(ref reader)!;
                 if (JsonValues.SeenBefore(ref seen, name))
                     problems.Add(Problem.Error(line, name, ProblemCodes.DuplicateKey, $"the key \"{Excerpts.Of(name, 40)}\" appears twice"));
                 else
                     problems.Add(Problem.Warning(line, name, ProblemCodes.UnknownKey, $"unknown key \"{Excerpts.Of(name, 40)}\" is ignored"));
-                JsonValues.SkipValue(ref reader);
+                JsonValues.SkipValue(ref reader, json);
             }
         }
         while (reader.Read()) { }   // trailing content after the object throws
@@ -77,7 +77,7 @@ internal static class ChatRecordParser
     /// message is malformed; <paramref name="messages"/> then holds only the well-formed ones.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
-    internal static bool ReadMessages(ref Utf8JsonReader reader, long line, string arrayPath, RoleNaming naming,
+    internal static bool ReadMessages(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, long line, string arrayPath, RoleNaming naming,
         List<ChatMessage> messages, List<Problem> problems)
     {
         var ok = true;
@@ -91,7 +91,7 @@ internal static class ChatRecordParser
                 reader.Skip();
                 ok = false;
             }
-            else if (ReadMessage(ref reader, line, arrayPath, index, naming, problems) is { } message)
+            else if (ReadMessage(ref reader, json, line, arrayPath, index, naming, problems) is { } message)
                 messages.Add(message);
             else
                 ok = false;
@@ -101,7 +101,7 @@ internal static class ChatRecordParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
-    private static ChatMessage? ReadMessage(ref Utf8JsonReader reader, long line, string arrayPath, int index, RoleNaming naming, List<Problem> problems)
+    private static ChatMessage? ReadMessage(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, long line, string arrayPath, int index, RoleNaming naming, List<Problem> problems)
     {
         string P() => $"{arrayPath}[{index}]";   // built only when there is a problem to report
         string? role = null, content = null;
@@ -138,12 +138,12 @@ internal static class ChatRecordParser
             }
             else
             {
-                var name = reader.GetString()!;
+                var name = JsonValues.GetString(ref reader)!;
                 if (JsonValues.SeenBefore(ref others, name)) { Duplicate(line, P(), name, problems); ok = false; }
                 else
                     problems.Add(Problem.Warning(line, $"{P()}.{name}", ProblemCodes.UnknownKey,
                         $"unknown key \"{Excerpts.Of(name, 40)}\" in a message is ignored"));
-                JsonValues.SkipValue(ref reader);
+                JsonValues.SkipValue(ref reader, json);
             }
         }
         if (!sawRole)

@@ -43,6 +43,6 @@ internal sealed class RoleNaming
             if (reader.ValueTextEquals("human"u8)) return ChatRoles.User;
             if (reader.ValueTextEquals("gpt"u8)) return ChatRoles.Assistant;
         }
-        return reader.GetString()!;
+        return JsonValues.GetString(ref reader)!;
     }
 }

@@ -28,7 +28,7 @@ internal static class ShareGptRecordParser
         var ok = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            var name = JsonValues.GetString(ref reader)!;
             if (JsonValues.SeenBefore(ref seen, name))
             {
                 problems.Add(Problem.Error(line, name, ProblemCodes.DuplicateKey, $"the key \"{Excerpts.Of(name, 40)}\" appears twice"));
@@ -39,7 +39,7 @@ internal static class ShareGptRecordParser
                 arrayKey = name;
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartArray)
-                    ok &= ChatRecordParser.ReadMessages(ref reader, line, name,
+                    ok &= ChatRecordParser.ReadMessages(ref reader, json, line, name,
                         name == "conversations" ? RoleNaming.ShareGpt : RoleNaming.ShareGptMessages, turns = new List<ChatMessage>(4), problems);
                 else
                 {
@@ -61,7 +61,7 @@ internal static class ShareGptRecordParser
             else
             {
                 problems.Add(Problem.Warning(line, name, ProblemCodes.UnknownKey, $"unknown key \"{Excerpts.Of(name, 40)}\" is ignored"));
-                JsonValues.SkipValue(ref reader);
+                JsonValues.SkipValue(ref reader, json);
             }
         }
         while (reader.Read()) { }

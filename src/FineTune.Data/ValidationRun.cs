@@ -54,29 +54,20 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         _records++;
         _scratch.Clear();
         ParsedRecord? parsed = null;
-        if (bytes.IndexOf((byte)0) is var nul and >= 0)
-            _scratch.Add(Problem.Error(line, "", ProblemCodes.NulByte, $"NUL byte at byte {nul + 1} of the line", Excerpts.OfBytes(bytes, nul)));
-        else if (!Utf8.IsValid(bytes))
+        try
         {
-            var at = FirstInvalidUtf8(bytes);
-            _scratch.Add(Problem.Error(line, "", ProblemCodes.InvalidUtf8,
-                $"invalid UTF-8 at byte {at + 1} of the line (save the file as UTF-8)", Excerpts.OfBytes(bytes, at)));
+            parsed = Parse(bytes, line);
         }
-        else
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            try
-            {
-                parsed = Parse(bytes, line);
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-            {
-                _scratch.Clear();
-                parsed = null;
-                _scratch.Add(InvalidJson(line, bytes, ex));
-            }
-            if (parsed is { } p)
-                ChatRules.Check(p.Example, line, p.Path, _scratch);
+            // Only now look for the byte-level causes: NUL bytes and invalid UTF-8 make the reader or the
+            // transcoder throw, so valid lines never pay for a separate scan.
+            _scratch.Clear();
+            parsed = null;
+            _scratch.Add(ByteProblem(line, bytes) ?? InvalidJson(line, bytes, ex));
         }
+        if (parsed is { } p)
+            ChatRules.Check(p.Example, line, p.Path, _scratch);
 
         var firstError = _scratch.Find(static x => x.Severity == Severity.Error);
         if (firstError is not null || parsed is null)
@@ -164,6 +155,16 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         }
         catch (JsonException) { }
         return null;
+    }
+
+    private static Problem? ByteProblem(long line, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IndexOf((byte)0) is var nul and >= 0)
+            return Problem.Error(line, "", ProblemCodes.NulByte, $"NUL byte at byte {nul + 1} of the line", Excerpts.OfBytes(bytes, nul));
+        if (Utf8.IsValid(bytes)) return null;
+        var at = FirstInvalidUtf8(bytes);
+        return Problem.Error(line, "", ProblemCodes.InvalidUtf8,
+            $"invalid UTF-8 at byte {at + 1} of the line (save the file as UTF-8)", Excerpts.OfBytes(bytes, at));
     }
 
     private string CounterName => options.TokenCounter is null ? "estimated" : options.TokenCounterName ?? "tokenizer";

@@ -40,6 +40,20 @@ public class RobustnessTests
         Assert.Equal(3, report.ValidExamples);
     }
 
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],"meta":{"note":"X"}}""")]
+    [InlineData("""{"messages":[{"role":"user","content":"q","name":["X"]},{"role":"assistant","content":"a"}]}""")]
+    [InlineData("""{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],"X":1}""")]
+    [InlineData("""{"messages":[{"role":"X","content":"q"},{"role":"assistant","content":"a"}]}""")]
+    public async Task Validate_InvalidUtf8AnywhereInTheLine_InvalidUtf8(string template)
+    {
+        var parts = template.Split('X');
+        var bytes = Encoding.UTF8.GetBytes(parts[0]).Concat(new byte[] { 0xFF, 0xFE }).Concat(Encoding.UTF8.GetBytes(parts[1] + "\n")).ToArray();
+        var report = await TestData.ValidateAsync(bytes, Lenient);
+        Assert.Equal(1, report.Single("invalid_utf8").Line);
+        Assert.Equal(0, report.ValidExamples);
+    }
+
     [Fact]
     public async Task Validate_NulByte_ReportedNotCrashing()
     {
