@@ -39,6 +39,12 @@ const common = [
   "tabs\tand\u00a0non-breaking\u2003em space\u3000ideographic",
   "x",
   "",
+  // long pre-token words (more than 64 bytes) take the heap path of the BPE merge
+  "我们在这个美丽的城市里度过了一个非常愉快而且难忘的夏天并且认识了很多新朋友他们都非常热情好客",
+  " ".repeat(100) + "x" + "\n".repeat(70) + "y",
+  "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaftsvorsitzenderstellvertreter",
+  "=".repeat(80) + " " + "-".repeat(90),
+  "😀".repeat(20),
 ];
 const specialsQwen = [
   "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n",
