@@ -28,6 +28,8 @@ public sealed class PipelineOptions
     public TimeSpan SettleTime { get; set; } = TimeSpan.Zero;
     /// <summary>How often a running training or evaluation is checked (a durable timer).</summary>
     public TimeSpan TrainingPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>Names this worker in job histories ("StageStarted by …").</summary>
+    public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
     /// <summary>Run queue workers in this process.</summary>
     public bool RunWorkers { get; set; } = true;
 

@@ -116,7 +116,7 @@ public sealed class JobRunner
                         s.RuntimeStatus = RuntimeStatus.Running;
                         s.AddEvent("ExecutionStarted", _jobs.Time.GetUtcNow());
                     }
-                    s.AddEvent("StageStarted", _jobs.Time.GetUtcNow());
+                    s.AddEvent("StageStarted", _jobs.Time.GetUtcNow(), $"by {_options.WorkerName}");
                     return true;
                 }, ct);
                 if (started is null || started.RuntimeStatus.IsTerminal() || started.Stage != state.Stage) return Result.Done;

@@ -11,7 +11,7 @@ namespace FineTune.Pipeline.Stages;
 /// Turns the validated (or synthesized) chat JSONL into the training and validation sets: adds the manifest's system
 /// prompt and trigger word, holds out the eval set (a given blob, or a seeded split), mixes in general data, and writes
 /// datasets/{id}/train.jsonl, datasets/{id}/val.jsonl and jobs/{id}/prepare/summary.json (last, the done marker).
-/// The shuffle is seeded by the job id, so a re-run writes the same bytes. Tokenization is the trainer's (it owns the tokenizer).
+/// The shuffle is seeded by the data, so a re-run writes the same bytes. Tokenization is the trainer's (it owns the tokenizer).
 /// </summary>
 public sealed class PrepareStage : IJobStage
 {
@@ -30,7 +30,8 @@ public sealed class PrepareStage : IJobStage
             ?? throw new PermanentStageException($"the prepared input {Containers.Datasets}/{inputName} is missing; the validate stage did not store it");
         examples = examples.Select(line => Apply(line, manifest)).ToList();
 
-        var random = new Random(Seed(id));
+        // Seeded by the content, so the same data always splits the same way (on a re-run, or in another job).
+        var random = new Random(Seed(string.Join('\n', examples)));
         Shuffle(examples, random);
         List<string> train, validation;
         if (manifest.EvalSet is { } evalSet)
@@ -93,7 +94,7 @@ public sealed class PrepareStage : IJobStage
 
     private static string Join(List<string> lines) => lines.Count == 0 ? "" : string.Join('\n', lines) + "\n";
 
-    private static int Seed(string id) => BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(id)), 0);
+    private static int Seed(string content) => BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(content)), 0);
 
     private static void Shuffle(List<string> items, Random random)
     {
