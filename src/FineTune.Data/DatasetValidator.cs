@@ -40,10 +40,10 @@ public static class DatasetValidator
             var start = FileSniffer.Utf8BomLength(head);
             if (FileSniffer.UnsupportedEncoding(head) is { } encoding)
                 await RejectAsync(Problem.Error(1, "", ProblemCodes.UnsupportedEncoding,
-                    $"the file is {encoding}; save it as UTF-8", null));
+                    $"the file is {encoding}; save it as UTF-8", Excerpts.Ascii(head)));
             else if (FileSniffer.BinaryKind(head) is { } kind)
                 await RejectAsync(Problem.Error(1, "", ProblemCodes.BinaryFile,
-                    $"this is {kind}, not a JSON text file", Excerpts.OfBytes(head)));
+                    $"this is {kind}, not a JSON text file", Excerpts.Ascii(head)));
             else if (FileSniffer.IsJsonArray(head[start..]))
             {
                 run.Layout = "json_array";

@@ -19,6 +19,16 @@ internal static class Excerpts
         return sb.ToString();
     }
 
+    /// <summary>The first bytes as printable ASCII, others as '.', for files that are not text.</summary>
+    public static string Ascii(ReadOnlySpan<byte> bytes, int max = 40)
+    {
+        var cut = bytes[..Math.Min(max, bytes.Length)];
+        var chars = new char[cut.Length];
+        for (var i = 0; i < cut.Length; i++)
+            chars[i] = cut[i] is >= 0x20 and < 0x7F ? (char)cut[i] : '.';
+        return new string(chars) + (bytes.Length > max ? "…" : "");
+    }
+
     /// <summary>About <paramref name="max"/> bytes of <paramref name="bytes"/> around byte offset <paramref name="at"/>, decoded leniently.</summary>
     public static string OfBytes(ReadOnlySpan<byte> bytes, long at = 0, int max = DefaultLength)
     {

@@ -32,7 +32,7 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
             }
             if (end == buffer.Length)
             {
-                if (buffer.Length > maxRecordBytes)
+                if (end > maxRecordBytes)
                 {
                     run.FileProblem(Problem.Error(_line, "", ProblemCodes.LineTooLong,
                         $"an array element starting near line {_line} is over the limit of {maxRecordBytes:N0} bytes; the rest of the file was not read",

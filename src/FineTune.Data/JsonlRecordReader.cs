@@ -36,7 +36,7 @@ internal sealed class JsonlRecordReader(ValidationRun run, int maxLineBytes)
             }
             if (end == buffer.Length)
             {
-                if (buffer.Length > maxLineBytes)
+                if (end > maxLineBytes)
                 {
                     _skipping = true;                 // a line longer than the limit: drop what we hold
                     _skipExcerpt = Excerpts.OfBytes(buffer.AsSpan(0, end));

@@ -16,7 +16,7 @@ public sealed record ValidationOptions
     public string? TokenCounterName { get; init; }
 
     /// <summary>Lines (or JSON array elements) longer than this are reported as <c>line_too_long</c>, not parsed.</summary>
-    public int MaxLineBytes { get; init; } = 32 * 1024 * 1024;
+    public int MaxLineBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>Epochs for the "training tokens" figure (tokens × epochs, what a hosted service bills).</summary>
     public int Epochs { get; init; } = 3;

@@ -75,16 +75,16 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
             _droppedCount++;
             if (firstError is not null && _dropped.Count < options.MaxReportedProblems)
                 _dropped.Add(new DroppedLine(line, firstError.Code, firstError.Message));
-            foreach (var problem in _scratch) Add(problem);
+            foreach (var problem in _scratch) Add(WithExcerpt(problem, bytes));
             return;
         }
 
-        foreach (var problem in _scratch) Add(problem);
-        Keep(parsed.Value.Example, line);
+        foreach (var problem in _scratch) Add(WithExcerpt(problem, bytes));
+        Keep(parsed.Value.Example, line, bytes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
-    private void Keep(ChatExample example, long line)
+    private void Keep(ChatExample example, long line, ReadOnlySpan<byte> bytes)
     {
         _valid++;
         _messages += example.Messages.Count;
@@ -98,7 +98,8 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         {
             _over++;
             Add(Problem.Warning(line, "messages", ProblemCodes.TooLong,
-                $"the example has {tokens:N0} tokens ({CounterName}), over the max of {options.MaxTokens:N0}; training truncates it"));
+                $"the example has {tokens:N0} tokens ({CounterName}), over the max of {options.MaxTokens:N0}; training truncates it",
+                Excerpts.OfBytes(bytes)));
         }
 
         if (options.DetectDuplicates)
@@ -109,12 +110,12 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
                 if (first.Exact == exact)
                 {
                     _duplicates++;
-                    Add(Problem.Warning(line, "", ProblemCodes.Duplicate, $"the same example as line {first.Line}"));
+                    Add(Problem.Warning(line, "", ProblemCodes.Duplicate, $"the same example as line {first.Line}", Excerpts.OfBytes(bytes)));
                 }
                 else
                 {
                     _near++;
-                    Add(Problem.Warning(line, "", ProblemCodes.NearDuplicate, $"the same example as line {first.Line} up to case and whitespace"));
+                    Add(Problem.Warning(line, "", ProblemCodes.NearDuplicate, $"the same example as line {first.Line} up to case and whitespace", Excerpts.OfBytes(bytes)));
                 }
             }
             else _seen.Add(normalized, (line, exact));
@@ -156,6 +157,10 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         catch (JsonException) { }
         return null;
     }
+
+    /// <summary>Problems without an excerpt of their own show the start of the record.</summary>
+    private static Problem WithExcerpt(Problem problem, ReadOnlySpan<byte> bytes) =>
+        problem.Excerpt is null ? problem with { Excerpt = Excerpts.OfBytes(bytes) } : problem;
 
     private static Problem? ByteProblem(long line, ReadOnlySpan<byte> bytes)
     {

@@ -2,6 +2,11 @@ using FineTune.Data;
 
 namespace FineTune.Data.Tests;
 
+/// <summary>Runs alone: the memory test measures the whole process's heap.</summary>
+[CollectionDefinition(nameof(HashAndMemoryTests), DisableParallelization = true)]
+public class HashAndMemoryCollection;
+
+[Collection(nameof(HashAndMemoryTests))]
 public class HashAndMemoryTests
 {
     [Theory]

@@ -169,6 +169,17 @@ public class RobustnessTests
     }
 
     [Fact]
+    public async Task Validate_JsonlWrappedInBrackets_InvalidJsonAtTheSecondLineNotUsable()
+    {
+        var text = "[\n" + TestData.GoodLine(0) + "\n" + TestData.GoodLine(1) + "\n]\n";
+        var report = await TestData.ValidateAsync(text, Lenient);
+        var problem = report.Single("invalid_json");
+        Assert.Equal(3, problem.Line);                     // the missing comma before line 3
+        Assert.Equal(1, report.ValidExamples);
+        Assert.False(report.Usable);
+    }
+
+    [Fact]
     public async Task Validate_PrettyPrintedObject_InvalidJsonWithHint()
     {
         var report = await TestData.ValidateAsync("{\n  \"messages\": []\n}\n", Lenient);

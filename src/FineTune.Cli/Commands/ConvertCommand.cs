@@ -40,7 +40,9 @@ public static class ConvertCommand
 
             ValidationReport report;
             long written = 0;
-            await using (var source = DataOptions.OpenInput(path))
+            try
+            {
+                await using var source = DataOptions.OpenInput(path);
                 report = await DataOptions.WriteAtomicallyAsync(outPath, async stream =>
                 {
                     var writer = BufferedExampleWriter.For(target, stream);
@@ -48,6 +50,12 @@ public static class ConvertCommand
                     written = writer.Written;
                     return r;
                 });
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"finetune convert: {ex.Message}");
+                return ExitCodes.Usage;
+            }
 
             if (pr.GetValue(json)) Console.Out.WriteLine(ValidationReportJson.Serialize(report));
             else

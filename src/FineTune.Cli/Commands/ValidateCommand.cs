@@ -31,14 +31,20 @@ public static class ValidateCommand
             if (shared.Build(pr, "validate") is not { } options) return ExitCodes.Usage;
 
             ValidationReport report;
-            await using (var input = DataOptions.OpenInput(path))
+            try
             {
+                await using var input = DataOptions.OpenInput(path);
                 if (pr.GetValue(output) is { } outPath)
                 {
                     report = await DataOptions.WriteAtomicallyAsync(outPath, stream =>
                         DatasetValidator.ValidateAsync(input, options, new ChatJsonlWriter(stream), ct));
                 }
                 else report = await DatasetValidator.ValidateAsync(input, options, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"finetune validate: {ex.Message}");
+                return ExitCodes.Usage;
             }
             Console.Out.Write(pr.GetValue(json)
                 ? ValidationReportJson.Serialize(report) + Environment.NewLine
@@ -57,7 +63,7 @@ internal sealed class DataOptions
     public readonly Option<int> MaxTokens = new("--max-tokens") { Description = "Warn (too_long) above this many tokens per example.", DefaultValueFactory = _ => 4096 };
     public readonly Option<int> Epochs = new("--epochs") { Description = "Epochs for the billed-training-tokens figure.", DefaultValueFactory = _ => 3 };
     public readonly Option<bool> Lenient = new("--lenient") { Description = "Keep the valid examples and list the dropped lines (default: strict, any error rejects the file)." };
-    public readonly Option<int> MaxLineBytes = new("--max-line-bytes") { Description = "Longer lines are reported as line_too_long, not parsed.", DefaultValueFactory = _ => 32 * 1024 * 1024 };
+    public readonly Option<int> MaxLineBytes = new("--max-line-bytes") { Description = "Longer lines are reported as line_too_long, not parsed.", DefaultValueFactory = _ => 16 * 1024 * 1024 };
 
     public DataOptions() => Format.AcceptOnlyFromAmong("auto", "chat", "alpaca", "sharegpt");
 
