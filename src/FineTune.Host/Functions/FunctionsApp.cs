@@ -32,6 +32,19 @@ public static class FunctionsApp
             new JsonObject { ["name"] = "res", ["type"] = "http", ["direction"] = "out" }),
     };
 
+    /// <summary>The settings of the repository's host.json, for packing without it.</summary>
+    public static JsonObject DefaultHostJson() => (JsonObject)JsonNode.Parse("""
+        {
+          "version": "2.0",
+          "functionTimeout": "02:00:00",
+          "extensions": {
+            "queues": { "batchSize": 16, "maxDequeueCount": 5, "visibilityTimeout": "00:00:30", "maxPollingInterval": "00:00:02", "messageEncoding": "base64" }
+          },
+          "retry": { "strategy": "exponentialBackoff", "maxRetryCount": 3, "minimumInterval": "00:00:01", "maximumInterval": "00:00:30" },
+          "extensionBundle": { "id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)" }
+        }
+        """)!;
+
     /// <summary>host.json for the app: the repository's host.json with the executable path set.</summary>
     public static JsonObject HostJson(JsonObject repositoryHostJson, string executable, IReadOnlyList<string> arguments)
     {
