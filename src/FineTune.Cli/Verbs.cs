@@ -13,6 +13,8 @@ public static class Verbs
         yield return SynthesizeCommand.Create();
         yield return TokenizeCommand.Create();
         yield return ServeCommand.Create();
+        yield return JobsCommand.Create();
+        yield return FunctionsCommand.Create();
         yield return BenchCommand.Create();
     }
 }
