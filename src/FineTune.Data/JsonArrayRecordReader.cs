@@ -120,6 +120,7 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
     /// <summary>After the closing ']' only whitespace may follow.</summary>
     private async Task<byte[]> TrailingAsync(InputSource source, byte[] buffer, int start, int end, CancellationToken cancellationToken)
     {
+        var endsWithNewline = false;    // a final '\n' ends the last line rather than starting one
         while (true)
         {
             var rest = buffer.AsSpan(start, end - start);
@@ -133,11 +134,12 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
                 return buffer;
             }
             _line += rest.Count((byte)'\n');
+            if (!rest.IsEmpty) endsWithNewline = rest[^1] == (byte)'\n';
             if (source.Eof) break;
             start = 0;
             end = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        run.Lines = _line;
+        run.Lines = endsWithNewline ? _line - 1 : _line;
         return buffer;
     }
 }

@@ -24,6 +24,7 @@ internal static class JsonValues
         _ => type.ToString(),
     };
 
+    private const int MaxCachedChars = 1 << 20;
     [ThreadStatic] private static char[]? t_chars;
 
     /// <summary>Reads the next value; returns it when it is a string, else skips it and returns null with its kind.</summary>
@@ -46,9 +47,10 @@ internal static class JsonValues
     {
         var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
         if (length == 0) return "";
+        if (length > MaxCachedChars) return reader.GetString()!;   // do not keep a huge buffer alive
         var chars = t_chars;
         if (chars is null || chars.Length < length)
-            t_chars = chars = new char[Math.Max(length, Math.Min(2 * (chars?.Length ?? 4096), int.MaxValue / 2))];
+            t_chars = chars = new char[Math.Max(length, Math.Min(2 * (chars?.Length ?? 2048), MaxCachedChars))];
         var written = reader.CopyString(chars);
         return new string(chars, 0, written);
     }

@@ -23,7 +23,7 @@ internal sealed class JsonlRecordReader(ValidationRun run, int maxLineBytes)
             start = ProcessLines(buffer.AsSpan(0, end), start);
             if (source.Eof)
             {
-                if (_skipping) EndSkip();
+                if (_skipping) { EndSkip(); _line++; }
                 else if (start < end) { Line(buffer.AsSpan(start, end - start)); _line++; }
                 run.Lines = _line - 1;
                 return buffer;

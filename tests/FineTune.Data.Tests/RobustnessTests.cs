@@ -74,7 +74,17 @@ public class RobustnessTests
         Assert.Contains("100,000,0", problem.Message);
         Assert.Equal(4, report.Single("invalid_json").Line);
         Assert.Equal(2, report.ValidExamples);
+        Assert.Equal(4, report.Lines);
         Assert.Equal(100_000_000 + head.Length + prefix.Length + tail.Length, report.Bytes);
+    }
+
+    [Fact]
+    public async Task Validate_TooLongFinalLineWithoutNewline_CountedAndReported()
+    {
+        using var stream = new PatternStream(Encoding.UTF8.GetBytes(TestData.GoodLine(0) + "\n"), "{\"x\":\""u8.ToArray(), (byte)'b', 3_000_000, []);
+        var report = await DatasetValidator.ValidateAsync(stream, new ValidationOptions { MaxLineBytes = 1_000_000, Mode = ValidationMode.Lenient });
+        Assert.Equal((2L, 2L), (report.Single("line_too_long").Line, report.Lines));
+        Assert.Equal(1, report.ValidExamples);
     }
 
     [Fact]
@@ -148,6 +158,7 @@ public class RobustnessTests
         var report = await TestData.ValidateAsync(text, Lenient);
         Assert.Equal("json_array", report.Layout);
         Assert.Equal(2, report.ValidExamples);
+        Assert.Equal(5, report.Lines);
         Assert.Equal(3, report.Single("no_pair").Line);
     }
 
