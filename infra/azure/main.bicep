@@ -1,0 +1,127 @@
+// FineTune on Azure: a storage account (uploads, datasets, models, jobs, adapters, deployments + the job queue),
+// the pipeline host as a Functions app running `finetune serve` as a custom handler (blob, queue, timer and HTTP
+// triggers from `finetune functions pack`), and a Container Apps job on a serverless GPU profile that runs
+// `finetune train --spec …`, started by the host over ARM with its managed identity.
+targetScope = 'resourceGroup'
+
+param location string = resourceGroup().location
+param prefix string = 'finetune'
+@description('Trainer image holding `finetune` (infra/docker/Dockerfile.trainer).')
+param trainerImage string
+@description('Serverless GPU workload profile type (quota must be granted).')
+param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
+
+var storageName = toLower('${prefix}${uniqueString(resourceGroup().id)}')
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take(storageName, 24)
+  location: location
+  sku: { name: 'Standard_LRS' }
+  kind: 'StorageV2'
+  properties: { minimumTlsVersion: 'TLS1_2', allowBlobPublicAccess: false }
+}
+
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for c in [ 'uploads', 'datasets', 'models', 'jobs', 'adapters', 'deployments' ]: {
+  parent: blobs
+  name: c
+}]
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource jobQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for q in [ 'finetune-jobs', 'finetune-jobs-poison' ]: {
+  parent: queues
+  name: q
+}]
+
+var storageConnection = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+
+resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
+  name: '${prefix}-plan'
+  location: location
+  sku: { name: 'EP1', tier: 'ElasticPremium' }
+  kind: 'elastic'
+  properties: { reserved: true }
+}
+
+resource environmentResource 'Microsoft.App/managedEnvironments@2024-03-01' = {
+  name: '${prefix}-env'
+  location: location
+  properties: {
+    workloadProfiles: [
+      { name: 'Consumption', workloadProfileType: 'Consumption' }
+      { name: 'gpu', workloadProfileType: gpuProfileType }
+    ]
+  }
+}
+
+resource trainer 'Microsoft.App/jobs@2024-03-01' = {
+  name: '${prefix}-trainer'
+  location: location
+  properties: {
+    environmentId: environmentResource.id
+    workloadProfileName: 'gpu'
+    configuration: {
+      triggerType: 'Manual'
+      replicaTimeout: 86400
+      replicaRetryLimit: 0
+      manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 }
+      secrets: [ { name: 'finetune-storage', value: storageConnection } ]
+    }
+    template: {
+      containers: [
+        {
+          name: 'trainer'
+          image: trainerImage
+          command: [ 'finetune' ]
+          args: [ 'train', '--help' ]
+          env: [ { name: 'FINETUNE_STORAGE', secretRef: 'finetune-storage' } ]
+          resources: { cpu: 8, memory: '56Gi' }
+        }
+      ]
+    }
+  }
+}
+
+resource site 'Microsoft.Web/sites@2023-12-01' = {
+  name: '${prefix}-host-${uniqueString(resourceGroup().id)}'
+  location: location
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      linuxFxVersion: ''
+      appSettings: [
+        { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
+        { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'custom' }
+        { name: 'AzureWebJobsStorage', value: storageConnection }
+        { name: 'Pipeline__Training__Backend', value: 'containerapps' }
+        { name: 'Pipeline__Training__ContainerAppsJobResourceId', value: trainer.id }
+        { name: 'Pipeline__Training__ContainerImage', value: trainerImage }
+      ]
+    }
+  }
+}
+
+// The host starts trainer executions with its managed identity (Microsoft.App/jobs/start/action is in Contributor).
+resource startJobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(trainer.id, site.id, 'contributor')
+  scope: trainer
+  properties: {
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b24988ac-6180-42a0-ab88-20f7382dd24c')
+  }
+}
+
+output functionApp string = site.name
+output storageAccount string = storage.name
