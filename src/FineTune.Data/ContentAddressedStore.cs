@@ -23,6 +23,20 @@ public sealed class ContentAddressedStore(string root)
 
     public bool Contains(string sha256) => File.Exists(PathOf(sha256));
 
+    /// <summary>Where the validation report of a stored dataset lives: next to it, <c>&lt;sha256&gt;.report.json</c>.</summary>
+    public string ReportPathOf(string sha256) => System.IO.Path.ChangeExtension(PathOf(sha256), ".report.json");
+
+    /// <summary>Saves <paramref name="report"/> next to the dataset it describes (by its <see cref="ValidationReport.Sha256"/>).</summary>
+    public async Task<string> SaveReportAsync(ValidationReport report, CancellationToken cancellationToken = default)
+    {
+        var path = ReportPathOf(report.Sha256);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("n");
+        await File.WriteAllTextAsync(temp, ValidationReportJson.Serialize(report), cancellationToken).ConfigureAwait(false);
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+
     public Stream OpenRead(string sha256) =>
         new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
 

@@ -157,6 +157,9 @@ public class PreparationTests
             Assert.Equal(first.Path, store.PathOf(first.Sha256));
             Assert.Equal(bytes, await File.ReadAllBytesAsync(first.Path));
             Assert.True(await store.VerifyAsync(first.Sha256));
+            var reportPath = await store.SaveReportAsync(report);
+            Assert.Equal(store.ReportPathOf(first.Sha256), reportPath);
+            Assert.Equal(first.Sha256, ValidationReportJson.Deserialize(await File.ReadAllTextAsync(reportPath)).Sha256);
             Assert.Empty(Directory.GetFiles(Path.Combine(root, "incoming")));
             await File.AppendAllTextAsync(first.Path, "tampered");
             Assert.False(await store.VerifyAsync(first.Sha256));
