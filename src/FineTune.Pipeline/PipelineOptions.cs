@@ -30,6 +30,8 @@ public sealed class PipelineOptions
     public TimeSpan TrainingPollInterval { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>Names this worker in job histories ("StageStarted by …").</summary>
     public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+    /// <summary>The LLM endpoint of the Synthesize stage (documents → Q&amp;A).</summary>
+    public Stages.SynthesisSettings Synthesis { get; set; } = new();
     /// <summary>Run queue workers in this process.</summary>
     public bool RunWorkers { get; set; } = true;
 

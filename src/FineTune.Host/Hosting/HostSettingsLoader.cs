@@ -92,7 +92,9 @@ public static class HostSettingsLoader
         foreach (var (key, value) in values)
         {
             var name = key.Replace(":", "__");
-            if (name.StartsWith("Pipeline__Training__", StringComparison.OrdinalIgnoreCase))
+            if (name.StartsWith("Pipeline__Synthesis__", StringComparison.OrdinalIgnoreCase))
+                Set(pipeline.Synthesis, name["Pipeline__Synthesis__".Length..], value);
+            else if (name.StartsWith("Pipeline__Training__", StringComparison.OrdinalIgnoreCase))
                 Set(training, name["Pipeline__Training__".Length..], value);
             else if (name.StartsWith("Pipeline__", StringComparison.OrdinalIgnoreCase))
                 Set(pipeline, name["Pipeline__".Length..], value);

@@ -276,7 +276,7 @@ public sealed class JobRunner
     private static bool IsTransient(Exception e) => e switch
     {
         StorageException s => s.IsTransient,
-        HttpRequestException or TimeoutRejectedException or TimeoutException => true,
+        HttpRequestException or TimeoutRejectedException or TimeoutException or TransientStageException => true,
         IOException and not FileNotFoundException and not DirectoryNotFoundException => true,
         _ => false,
     };
