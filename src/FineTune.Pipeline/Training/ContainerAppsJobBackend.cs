@@ -12,8 +12,12 @@ namespace FineTune.Pipeline.Training;
 /// </summary>
 public sealed class ContainerAppsJobBackend(TrainingBackendOptions options, HttpPipeline arm, Uri armEndpoint) : ITrainingBackend
 {
-    public static HttpPipeline CreatePipeline(TokenCredential credential) =>
-        HttpPipelineBuilder.Build(new ArmOptions(), new BearerTokenAuthenticationPolicy(credential, "https://management.azure.com/.default"));
+    public static HttpPipeline CreatePipeline(TokenCredential credential, HttpPipelineTransport? transport = null)
+    {
+        var options = new ArmOptions();
+        if (transport is not null) options.Transport = transport;
+        return HttpPipelineBuilder.Build(options, new BearerTokenAuthenticationPolicy(credential, "https://management.azure.com/.default"));
+    }
 
     public string Name => "containerapps";
 
