@@ -1,0 +1,15 @@
+namespace FineTune.Training;
+
+/// <summary>One metrics line (metrics.jsonl), every <c>log_every</c> optimizer steps.</summary>
+public sealed record StepMetrics(
+    string Type, int Step, int TotalSteps, double Epoch, double Loss, double LearningRate, double GradNorm,
+    double TokensPerSecond, long Tokens, double ElapsedSeconds, long PeakMemoryBytes);
+
+/// <summary>End of an epoch: mean training loss, validation loss (null without a validation set), checkpoint written.</summary>
+public sealed record EpochMetrics(string Type, int Epoch, int Step, double TrainLoss, double? ValidationLoss, string Checkpoint, double ElapsedSeconds);
+
+/// <summary>result.json, written when the run ends.</summary>
+public sealed record TrainingResult(
+    string Status, double FinalLoss, double? ValidationLoss, long TokensTrained, long TrainedLabelTokens, int Steps, int Epochs,
+    double DurationSeconds, string Adapter, IReadOnlyList<string> Checkpoints, int Examples, int ValidationExamples,
+    int TruncatedExamples, int SkippedExamples, string ChatTemplate, string Device, IReadOnlyList<EpochMetrics> EpochHistory);
