@@ -23,6 +23,10 @@ public sealed class ApiKeyTests
         request.Headers.Add("x-functions-key", Key);
         using var header = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, header.StatusCode);
+        using var bearerRequest = new HttpRequestMessage(HttpMethod.Get, "/api/jobs");
+        bearerRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+        using var bearer = await host.Client.SendAsync(bearerRequest);
+        Assert.Equal(HttpStatusCode.OK, bearer.StatusCode); // OpenAI SDK style
         using var probe = await host.Client.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, probe.StatusCode); // the Functions host's readiness probe
     }

@@ -71,6 +71,7 @@ public sealed class FunctionsHandlerTests : IAsyncLifetime
     public async Task Sweep_StartsJobsForBlobsMissedWhileDown()
     {
         await _host.Storage.Blobs.UploadTextAsync(Containers.Uploads, "missed.jsonl", ChatData.Valid());
+        await Task.Delay(200); // past the folder store's settle time
         var reply = await InvokeAsync(FunctionNames.Sweep, new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject() });
         Assert.Contains("1 jobs started", reply["Logs"]![0]!.GetValue<string>());
     }

@@ -92,6 +92,20 @@ public sealed class JobControlTests
     }
 
     [Fact]
+    public async Task TrainerWritingOnlyMetrics_ProgressComesFromTheMetricsBlob()
+    {
+        // No stdout progress: the stage reads the last line of jobs/{id}/train/metrics.jsonl, as for Container Apps runs.
+        await using var host = await TestHost.StartAsync(training: Shell(
+            "d=\"$FINETUNE_STORAGE/$(dirname \"$3\")\"; echo '{\"step\":9,\"loss\":0.5,\"progress\":0.3}' > \"$d/metrics.jsonl\"; exec sleep 30"));
+        var id = await SubmitAsync(host, "{}");
+        var status = await host.WaitForStatusAsync(id, s => s["customStatus"]?["step"]?.GetValue<long>() == 9);
+        Assert.Equal(0.5, status["customStatus"]!["loss"]!.GetValue<double>());
+        Assert.Equal(0.3, status["customStatus"]!["progress"]!.GetValue<double>());
+        using var terminate = await host.Client.PostAsync($"/api/jobs/{id}/terminate", null);
+        Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+    }
+
+    [Fact]
     public async Task TrainingProcessFails_JobFailsWithItsExitCodeAndStderr()
     {
         await using var host = await TestHost.StartAsync(training: Shell("echo 'CUDA out of memory' >&2; exit 3"));

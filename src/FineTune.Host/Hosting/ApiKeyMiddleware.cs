@@ -12,7 +12,7 @@ public sealed class NoApiKey
 
 /// <summary>
 /// When API keys are configured, every request must carry one in the <c>x-functions-key</c> header or the <c>code</c>
-/// query parameter (the Functions conventions), except endpoints marked <see cref="NoApiKey"/>. Keys are compared in
+/// query parameter (the Functions conventions) or as <c>Authorization: Bearer</c> (OpenAI clients), except endpoints marked <see cref="NoApiKey"/>. Keys are compared in
 /// constant time and never logged.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, HostSettings settings)
@@ -26,7 +26,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, HostSettings settings
             await next(context);
             return;
         }
-        var given = context.Request.Headers["x-functions-key"].FirstOrDefault() ?? context.Request.Query["code"].FirstOrDefault();
+        var given = context.Request.Headers["x-functions-key"].FirstOrDefault() ?? context.Request.Query["code"].FirstOrDefault()
+            ?? Bearer(context.Request.Headers.Authorization.FirstOrDefault());
         var hash = given is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(given));
         if (hash is null || !_keys.Any(k => CryptographicOperations.FixedTimeEquals(k, hash)))
         {
@@ -36,4 +37,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, HostSettings settings
         }
         await next(context);
     }
+
+    /// <summary>OpenAI SDK clients send the key as "Authorization: Bearer KEY"; it is accepted too.</summary>
+    private static string? Bearer(string? authorization) =>
+        authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
 }

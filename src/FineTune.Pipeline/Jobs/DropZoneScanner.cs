@@ -12,7 +12,7 @@ namespace FineTune.Pipeline.Jobs;
 public sealed class DropZoneScanner(StorageAccount storage, JobStarter starter, PipelineOptions options, TimeProvider time,
     ILogger<DropZoneScanner> logger) : BackgroundService
 {
-    private readonly HashSet<(string Name, string ETag)> _handled = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, string ETag), bool> _handled = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,14 +45,14 @@ public sealed class DropZoneScanner(StorageAccount storage, JobStarter starter, 
         await foreach (var blob in storage.Blobs.ListAsync(Containers.Uploads, ct: ct))
         {
             var key = (blob.Name, blob.BareETag);
-            if (JobStarter.KindOf(blob.Name) is null || _handled.Contains(key)) continue;
+            if (JobStarter.KindOf(blob.Name) is null || _handled.ContainsKey(key)) continue;
             if (options.SettleTime > TimeSpan.Zero && now - blob.LastModified < options.SettleTime) continue; // still being copied?
             if (!await starter.HasReceiptAsync(Containers.Uploads, blob.Name, blob.BareETag, ct))
             {
                 var started = await starter.StartAsync(Containers.Uploads, blob.Name, blob.BareETag, ct: ct);
                 if (started is { Created: true }) created++;
             }
-            _handled.Add(key);
+            _handled.TryAdd(key, true);
         }
         return created;
     }

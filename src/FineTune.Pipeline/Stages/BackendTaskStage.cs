@@ -44,10 +44,37 @@ public abstract class BackendTaskStage(ITrainingBackend backend) : IJobStage
                 await context.SaveDataAsync(runKey, null, ct); // start again; the task resumes from its checkpoints
                 return new StageOutcome.Wait(TimeSpan.FromMilliseconds(100));
             default:
+                if (progress.Step is null && MetricsName(context.JobId) is { } metrics)
+                    progress = await FromMetricsAsync(context, metrics, progress, ct);
                 var status = new JsonObject { ["progress"] = progress.Progress, ["step"] = progress.Step, ["loss"] = progress.Loss };
                 if (progress.Message is { } m) status["message"] = m;
                 await context.ReportAsync(status, ct);
                 return new StageOutcome.Wait(context.Options.TrainingPollInterval);
+        }
+    }
+
+    /// <summary>The JSONL metrics blob the task appends to (one object per N steps), if it has one.</summary>
+    protected virtual string? MetricsName(string jobId) => null;
+
+    /// <summary>Step, loss and progress from the last line of the metrics blob (backends that cannot report them, e.g. Container Apps).</summary>
+    private static async Task<TrainingProgress> FromMetricsAsync(StageContext context, string metricsName, TrainingProgress progress, CancellationToken ct)
+    {
+        var text = await context.Storage.Blobs.ReadTextAsync(Containers.Jobs, metricsName, ct);
+        var last = text?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        if (last is null) return progress;
+        try
+        {
+            var line = JsonNode.Parse(last) as JsonObject;
+            return progress with
+            {
+                Step = line?["step"]?.GetValue<long>(),
+                Loss = line?["loss"]?.GetValue<double>(),
+                Progress = line?["progress"]?.GetValue<double>() ?? line?["fraction"]?.GetValue<double>() ?? progress.Progress,
+            };
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            return progress; // a line being written
         }
     }
 

@@ -13,6 +13,7 @@ public sealed class TrainStage(ITrainingBackend backend) : BackendTaskStage(back
     protected override string Verb => "train";
     protected override JobStage NextStage => JobStage.Evaluate;
     protected override string SpecName(string jobId) => JobPaths.TrainSpec(jobId);
+    protected override string? MetricsName(string jobId) => JobPaths.TrainMetrics(jobId);
 
     protected override JsonObject Spec(StageContext context)
     {

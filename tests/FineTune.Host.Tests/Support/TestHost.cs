@@ -35,6 +35,7 @@ public sealed class TestHost : IAsyncDisposable
         MinPollingInterval = TimeSpan.FromMilliseconds(50),
         MaxPollingInterval = TimeSpan.FromMilliseconds(250),
         ScanInterval = TimeSpan.FromMilliseconds(50),
+        SettleTime = TimeSpan.FromMilliseconds(100), // tests write straight into uploads/, as a user's copy does
         TrainingPollInterval = TimeSpan.FromMilliseconds(200),
         RetryDelay = TimeSpan.FromMilliseconds(20),
         MaxRetries = 2,

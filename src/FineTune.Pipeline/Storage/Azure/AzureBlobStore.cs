@@ -53,21 +53,25 @@ public sealed class AzureBlobStore(Uri endpoint, HttpPipeline pipeline) : IBlobS
     public async Task<BlobProperties> UploadAsync(string container, string name, Stream content, BlobConditions? conditions = null,
         CancellationToken ct = default)
     {
-        byte[] bytes;
-        using (var buffer = new MemoryStream())
+        // Seekable content (files, buffered form uploads) streams as is; anything else is buffered to learn its length.
+        Stream body = content;
+        if (!content.CanSeek)
         {
+            var buffer = new MemoryStream();
             await content.CopyToAsync(buffer, ct);
-            bytes = buffer.ToArray();
+            buffer.Position = 0;
+            body = buffer;
         }
+        var length = body.Length - body.Position;
         using var message = Create(pipeline, RequestMethod.Put, BlobUri(container, name));
         message.Request.Headers.SetValue("x-ms-blob-type", "BlockBlob");
         ApplyConditions(message.Request, conditions);
-        message.Request.Content = RequestContent.Create(bytes);
+        message.Request.Content = RequestContent.Create(body);
         var response = await SendRequestAsync(pipeline, message, ct);
         if (response.Status != 201) throw Failure(response, $"put {container}/{name}");
         var etag = Header(response, "ETag") ?? throw new InvalidDataException("Put Blob returned no ETag");
         var modified = Header(response, "Last-Modified") is { } lm ? DateTimeOffset.Parse(lm, CultureInfo.InvariantCulture) : DateTimeOffset.UtcNow;
-        return new BlobProperties(name, etag, bytes.Length, modified);
+        return new BlobProperties(name, etag, length, modified);
     }
 
     public async Task<bool> DeleteAsync(string container, string name, BlobConditions? conditions = null, CancellationToken ct = default)
