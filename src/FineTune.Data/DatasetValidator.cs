@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace FineTune.Data;
 
 /// <summary>
@@ -32,41 +30,35 @@ public static class DatasetValidator
 
         var run = new ValidationRun(options, kept);
         using var source = new InputSource(input);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBuffer, options.MaxLineBytes + 1));
-        try
+        using var pooled = new PooledBuffer(Math.Min(InitialBuffer, options.MaxLineBytes + 1));
+        var buffer = pooled.Array;
+        var end = await source.FillAsync(buffer.AsMemory(0, FileSniffer.SniffBytes), cancellationToken).ConfigureAwait(false);
+        var head = buffer.AsSpan(0, end);
+        var start = FileSniffer.Utf8BomLength(head);
+        if (FileSniffer.UnsupportedEncoding(head) is { } encoding)
+            await RejectAsync(Problem.Error(1, "", ProblemCodes.UnsupportedEncoding,
+                $"the file is {encoding}; save it as UTF-8", Excerpts.Ascii(head)));
+        else if (FileSniffer.BinaryKind(head) is { } kind)
+            await RejectAsync(Problem.Error(1, "", ProblemCodes.BinaryFile,
+                $"this is {kind}, not a JSON text file", Excerpts.Ascii(head)));
+        else if (FileSniffer.IsJsonArray(head[start..]))
         {
-            var end = await source.FillAsync(buffer.AsMemory(0, FileSniffer.SniffBytes), cancellationToken).ConfigureAwait(false);
-            var head = buffer.AsSpan(0, end);
-            var start = FileSniffer.Utf8BomLength(head);
-            if (FileSniffer.UnsupportedEncoding(head) is { } encoding)
-                await RejectAsync(Problem.Error(1, "", ProblemCodes.UnsupportedEncoding,
-                    $"the file is {encoding}; save it as UTF-8", Excerpts.Ascii(head)));
-            else if (FileSniffer.BinaryKind(head) is { } kind)
-                await RejectAsync(Problem.Error(1, "", ProblemCodes.BinaryFile,
-                    $"this is {kind}, not a JSON text file", Excerpts.Ascii(head)));
-            else if (FileSniffer.IsJsonArray(head[start..]))
-            {
-                run.Layout = "json_array";
-                if (options.Format == DataFormat.Chat)
-                    await RejectAsync(Problem.Error(1, "", ProblemCodes.NotJsonl,
-                        "the file is a JSON array, but chat data is JSONL: one JSON object per line (use --format auto to read arrays)",
-                        Excerpts.OfBytes(head[start..])));
-                else
-                    buffer = await new JsonArrayRecordReader(run, options.MaxLineBytes)
-                        .ReadAsync(source, buffer, start, end, cancellationToken).ConfigureAwait(false);
-            }
+            run.Layout = "json_array";
+            if (options.Format == DataFormat.Chat)
+                await RejectAsync(Problem.Error(1, "", ProblemCodes.NotJsonl,
+                    "the file is a JSON array, but chat data is JSONL: one JSON object per line (use --format auto to read arrays)",
+                    Excerpts.OfBytes(head[start..])));
             else
-                buffer = await new JsonlRecordReader(run, options.MaxLineBytes)
-                    .ReadAsync(source, buffer, start, end, cancellationToken).ConfigureAwait(false);
+                await new JsonArrayRecordReader(run, options.MaxLineBytes)
+                    .ReadAsync(source, pooled, start, end, cancellationToken).ConfigureAwait(false);
+        }
+        else
+            await new JsonlRecordReader(run, options)
+                .ReadAsync(source, pooled, start, end, cancellationToken).ConfigureAwait(false);
 
-            await source.DrainAsync(buffer, cancellationToken).ConfigureAwait(false);   // hash what was not read
-            await run.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return run.Finish(source.Sha256Hex(), source.Bytes);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        await source.DrainAsync(pooled.Array, cancellationToken).ConfigureAwait(false);   // hash what was not read
+        await run.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return run.Finish(source.Sha256Hex(), source.Bytes);
 
         async Task RejectAsync(Problem problem)
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace FineTune.Data;
@@ -15,14 +14,16 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
     private JsonReaderState _state = new(JsonValues.ReaderOptions);
     private long _line = 1;           // line number at the buffer's `start`
 
-    public async Task<byte[]> ReadAsync(InputSource source, byte[] buffer, int start, int end, CancellationToken cancellationToken)
+    /// <summary>Reads to the end; <paramref name="pooled"/> holds bytes [start, end) already read and may grow.</summary>
+    public async Task ReadAsync(InputSource source, PooledBuffer pooled, int start, int end, CancellationToken cancellationToken)
     {
+        var buffer = pooled.Array;
         while (true)
         {
             var status = Step(buffer.AsSpan(start, end - start), source.Eof, out var consumed);
             start += consumed;
-            if (status == Status.Failed) { run.Lines = _line; return buffer; }
-            if (status == Status.Done) return await TrailingAsync(source, buffer, start, end, cancellationToken).ConfigureAwait(false);
+            if (status == Status.Failed) { run.Lines = _line; return; }
+            if (status == Status.Done) { await TrailingAsync(source, buffer, start, end, cancellationToken).ConfigureAwait(false); return; }
 
             if (start > 0)
             {
@@ -38,12 +39,9 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
                         $"an array element starting near line {_line} is over the limit of {maxRecordBytes:N0} bytes; the rest of the file was not read",
                         Excerpts.OfBytes(buffer.AsSpan(0, end))));
                     run.Lines = _line;
-                    return buffer;
+                    return;
                 }
-                var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, maxRecordBytes + 1L));
-                buffer.AsSpan(0, end).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = bigger;
+                buffer = pooled.Grow(end, (int)Math.Min(2L * buffer.Length, maxRecordBytes + 1L));
             }
             end += await source.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
             await run.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -118,7 +116,7 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
     }
 
     /// <summary>After the closing ']' only whitespace may follow.</summary>
-    private async Task<byte[]> TrailingAsync(InputSource source, byte[] buffer, int start, int end, CancellationToken cancellationToken)
+    private async Task TrailingAsync(InputSource source, byte[] buffer, int start, int end, CancellationToken cancellationToken)
     {
         var endsWithNewline = false;    // a final '\n' ends the last line rather than starting one
         while (true)
@@ -131,7 +129,7 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
                 run.FileProblem(Problem.Error(_line, "", ProblemCodes.InvalidJson,
                     "content after the closing ']' of the JSON array (two arrays, or JSONL after an array?)", Excerpts.OfBytes(rest, junk)));
                 run.Lines = _line;
-                return buffer;
+                return;
             }
             _line += rest.Count((byte)'\n');
             if (!rest.IsEmpty) endsWithNewline = rest[^1] == (byte)'\n';
@@ -140,6 +138,5 @@ internal sealed class JsonArrayRecordReader(ValidationRun run, int maxRecordByte
             end = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         run.Lines = endsWithNewline ? _line - 1 : _line;
-        return buffer;
     }
 }

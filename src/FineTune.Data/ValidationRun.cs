@@ -1,24 +1,23 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace FineTune.Data;
 
 /// <summary>
 /// The state of one validation: takes records (raw UTF-8 bytes with their line) from a reader,
-/// parses and checks them, keeps statistics, and builds the report. Synchronous and single-threaded;
-/// the readers in <see cref="DatasetValidator"/> feed it.
+/// checks them (<see cref="RecordChecker"/>, here or on other threads), accounts for the outcomes in
+/// input order, keeps statistics, and builds the report. Not thread-safe: the readers in
+/// <see cref="DatasetValidator"/> call it from one thread at a time.
 /// </summary>
 internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? kept)
 {
     private readonly ITokenCounter _counter = options.TokenCounter ?? EstimatingTokenCounter.Instance;
     private readonly List<Problem> _problems = [];
-    private readonly List<Problem> _scratch = new(8);
     private readonly List<DroppedLine> _dropped = [];
     private readonly Dictionary<string, long> _codes = new(StringComparer.Ordinal);
     private readonly Dictionary<ulong, (long Line, ulong Exact)> _seen = [];
-    private readonly ExampleHasher _hasher = new();
+    private readonly RecordChecker _checker = new(options.DetectDuplicates);
     private readonly TokenHistogram _tokens = new();
     private DataFormat _format = options.Format;
     private bool _formatKnown = options.Format != DataFormat.Auto;
@@ -43,48 +42,50 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
     /// <summary>A record over <see cref="ValidationOptions.MaxLineBytes"/>, skipped without parsing.</summary>
     public void LineTooLong(long line, long length, string excerpt)
     {
-        _records++;
-        Drop(Problem.Error(line, "", ProblemCodes.LineTooLong,
-            $"the line is {length:N0} bytes, over the limit of {options.MaxLineBytes:N0}; it was not parsed", excerpt));
+        var outcome = RecordChecker.TooLong(line, length, options.MaxLineBytes, excerpt);
+        Consume(ref outcome);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
+    /// <summary>Checks one record here and now (serially), detecting the format first in auto mode.</summary>
     public void Record(long line, ReadOnlySpan<byte> bytes)
     {
-        _records++;
-        _scratch.Clear();
-        ParsedRecord? parsed = null;
-        try
+        if (!_formatKnown && Detect(bytes) is { } detected)
         {
-            parsed = Parse(bytes, line);
+            _format = detected;
+            _formatKnown = true;
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            // Only now look for the byte-level causes: NUL bytes and invalid UTF-8 make the reader or the
-            // transcoder throw, so valid lines never pay for a separate scan.
-            _scratch.Clear();
-            parsed = null;
-            _scratch.Add(ByteProblem(line, bytes) ?? InvalidJson(line, bytes, ex));
-        }
-        if (parsed is { } p)
-            ChatRules.Check(p.Example, line, p.Path, _scratch);
+        var outcome = _checker.Check(line, bytes, _format);
+        Consume(ref outcome);
+    }
 
-        var firstError = _scratch.Find(static x => x.Severity == Severity.Error);
-        if (firstError is not null || parsed is null)
+    /// <summary>True once records can be checked in parallel: the format is settled and more than one thread is allowed.</summary>
+    public bool CanCheckInParallel => _formatKnown && options.Parallelism > 1;
+
+    /// <summary>The format to check records in (settled when <see cref="CanCheckInParallel"/>).</summary>
+    public DataFormat Format => _format;
+
+    /// <summary>A checker for another thread.</summary>
+    public RecordChecker NewChecker() => new(options.DetectDuplicates);
+
+    /// <summary>Accounts for one checked record; records must arrive in input order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
+    public void Consume(ref RecordOutcome outcome)
+    {
+        _records++;
+        if (outcome.Problems is { } problems)
+            foreach (var problem in problems) Add(problem);
+        if (outcome.FirstError is { } error)
         {
             _droppedCount++;
-            if (firstError is not null && _dropped.Count < options.MaxReportedProblems)
-                _dropped.Add(new DroppedLine(line, firstError.Code, firstError.Message));
-            foreach (var problem in _scratch) Add(WithExcerpt(problem, bytes));
-            return;
+            if (_dropped.Count < options.MaxReportedProblems)
+                _dropped.Add(new DroppedLine(outcome.Line, error.Code, error.Message));
         }
-
-        foreach (var problem in _scratch) Add(WithExcerpt(problem, bytes));
-        Keep(parsed.Value.Example, line, bytes);
+        else if (outcome.Example is { } example)
+            Keep(example, outcome.Line, outcome.Exact, outcome.Normalized);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot: skip tier-0 in one-shot runs
-    private void Keep(ChatExample example, long line, ReadOnlySpan<byte> bytes)
+    private void Keep(ChatExample example, long line, ulong exact, ulong normalized)
     {
         _valid++;
         _messages += example.Messages.Count;
@@ -99,23 +100,22 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
             _over++;
             Add(Problem.Warning(line, "messages", ProblemCodes.TooLong,
                 $"the example has {tokens:N0} tokens ({CounterName}), over the max of {options.MaxTokens:N0}; training truncates it",
-                Excerpts.OfBytes(bytes)));
+                Excerpt(example)));
         }
 
         if (options.DetectDuplicates)
         {
-            var (exact, normalized) = _hasher.Hash(example);
             if (_seen.TryGetValue(normalized, out var first))
             {
                 if (first.Exact == exact)
                 {
                     _duplicates++;
-                    Add(Problem.Warning(line, "", ProblemCodes.Duplicate, $"the same example as line {first.Line}", Excerpts.OfBytes(bytes)));
+                    Add(Problem.Warning(line, "", ProblemCodes.Duplicate, $"the same example as line {first.Line}", Excerpt(example)));
                 }
                 else
                 {
                     _near++;
-                    Add(Problem.Warning(line, "", ProblemCodes.NearDuplicate, $"the same example as line {first.Line} up to case and whitespace", Excerpts.OfBytes(bytes)));
+                    Add(Problem.Warning(line, "", ProblemCodes.NearDuplicate, $"the same example as line {first.Line} up to case and whitespace", Excerpt(example)));
                 }
             }
             else _seen.Add(normalized, (line, exact));
@@ -123,19 +123,12 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         kept?.Write(example, line);
     }
 
-    private ParsedRecord? Parse(ReadOnlySpan<byte> bytes, long line)
+    /// <summary>The first user message, which names an example best.</summary>
+    private static string Excerpt(ChatExample example)
     {
-        if (!_formatKnown && Detect(bytes) is { } detected)
-        {
-            _format = detected;
-            _formatKnown = true;
-        }
-        return _format switch
-        {
-            DataFormat.Alpaca => AlpacaRecordParser.Parse(bytes, line, _scratch),
-            DataFormat.ShareGpt => ShareGptRecordParser.Parse(bytes, line, _scratch),
-            _ => ChatRecordParser.Parse(bytes, line, _scratch),   // chat, and auto until a record shows its format
-        };
+        foreach (var m in example.Messages)
+            if (m.Role == ChatRoles.User) return Excerpts.Of(m.Content);
+        return example.Messages.Count > 0 ? Excerpts.Of(example.Messages[0].Content) : "";
     }
 
     /// <summary>The format a record's top-level keys show: messages → chat, conversations → ShareGPT, instruction/output → Alpaca.</summary>
@@ -158,65 +151,7 @@ internal sealed class ValidationRun(ValidationOptions options, IExampleWriter? k
         return null;
     }
 
-    /// <summary>Problems without an excerpt of their own show the start of the record.</summary>
-    private static Problem WithExcerpt(Problem problem, ReadOnlySpan<byte> bytes) =>
-        problem.Excerpt is null ? problem with { Excerpt = Excerpts.OfBytes(bytes) } : problem;
-
-    private static Problem? ByteProblem(long line, ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.IndexOf((byte)0) is var nul and >= 0)
-            return Problem.Error(line, "", ProblemCodes.NulByte, $"NUL byte at byte {nul + 1} of the line", Excerpts.OfBytes(bytes, nul));
-        if (Utf8.IsValid(bytes)) return null;
-        var at = FirstInvalidUtf8(bytes);
-        return Problem.Error(line, "", ProblemCodes.InvalidUtf8,
-            $"invalid UTF-8 at byte {at + 1} of the line (save the file as UTF-8)", Excerpts.OfBytes(bytes, at));
-    }
-
     private string CounterName => options.TokenCounter is null ? "estimated" : options.TokenCounterName ?? "tokenizer";
-
-    private static Problem InvalidJson(long line, ReadOnlySpan<byte> bytes, Exception ex)
-    {
-        var message = ex.Message;
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        if (cut > 0) message = message[..cut];
-        long lineInRecord = 0, column = 0;
-        if (ex is JsonException { LineNumber: { } ln, BytePositionInLine: { } col })
-            (lineInRecord, column) = (ln, col);
-        var offset = OffsetOf(bytes, lineInRecord, column);
-        var trimmed = bytes.Trim(" \t\r\n"u8);
-        if (trimmed.SequenceEqual("{"u8) || trimmed.SequenceEqual("["u8))
-            message += " (is this JSON spread over several lines? JSONL needs each example on one line)";
-        return Problem.Error(line + lineInRecord, "", ProblemCodes.InvalidJson,
-            $"not valid JSON at byte {column + 1}: {message}", Excerpts.OfBytes(bytes, offset));
-    }
-
-    private static long OffsetOf(ReadOnlySpan<byte> bytes, long line, long column)
-    {
-        var offset = 0;
-        for (var i = 0; i < line && bytes[offset..].IndexOf((byte)'\n') is var nl and >= 0; i++)
-            offset += nl + 1;
-        return Math.Min(offset + column, bytes.Length);
-    }
-
-    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
-    {
-        var offset = 0;
-        while (offset < bytes.Length)
-        {
-            if (System.Text.Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
-                return offset;
-            offset += consumed;
-        }
-        return offset;
-    }
-
-    private void Drop(Problem error)
-    {
-        _droppedCount++;
-        if (_dropped.Count < options.MaxReportedProblems)
-            _dropped.Add(new DroppedLine(error.Line, error.Code, error.Message));
-        Add(error);
-    }
 
     private void Add(Problem problem)
     {

@@ -18,13 +18,15 @@ public static class BenchValidateCommand
         var sizeMb = new Option<int>("--size-mb") { Description = "Size of the generated data in MB (10^6 bytes).", DefaultValueFactory = _ => 200 };
         var stream = new Option<bool>("--stream") { Description = "Validate a generated stream rather than a file on disk." };
         var keep = new Option<string?>("--file") { Description = "Where to write the generated file (default: a temporary file, deleted after)." };
-        var command = new Command("validate", "MB/s and lines/s of `finetune validate` on generated chat JSONL.") { sizeMb, stream, keep };
+        var threads = new Option<int>("--threads") { Description = "Threads that check records (default: the cores, at most 8).", DefaultValueFactory = _ => new ValidationOptions().Parallelism };
+        var command = new Command("validate", "MB/s and lines/s of `finetune validate` on generated chat JSONL.") { sizeMb, stream, keep, threads };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var size = pr.GetValue(sizeMb);
             if (size < 1) { Console.Error.WriteLine("finetune bench validate: --size-mb must be >= 1"); return ExitCodes.Usage; }
             var bytes = size * 1_000_000L;
-            var options = new ValidationOptions();
+            if (pr.GetValue(threads) is < 1 or > 64) { Console.Error.WriteLine("finetune bench validate: --threads must be 1 to 64"); return ExitCodes.Usage; }
+            var options = new ValidationOptions { Parallelism = pr.GetValue(threads) };
 
             if (pr.GetValue(stream))
             {
@@ -65,11 +67,11 @@ public static class BenchValidateCommand
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         Console.WriteLine($"validated {report.Bytes / 1e6:F1} MB, {report.Lines:N0} lines ({report.ValidExamples:N0} valid, {report.Errors} errors) in {seconds:F2} s " +
                           $"({cpu:F2} s CPU); peak working set {process.PeakWorkingSet64 / 1e6:F0} MB");
-        return new Result("validate", source, report.Bytes, report.Lines, Math.Round(seconds, 3), Math.Round(cpu, 3),
+        return new Result("validate", source, options.Parallelism, report.Bytes, report.Lines, Math.Round(seconds, 3), Math.Round(cpu, 3),
             Math.Round(report.Bytes / 1e6 / seconds, 1), Math.Round(report.Lines / seconds, 0),
             Math.Round(process.PeakWorkingSet64 / 1e6, 0), report.ValidExamples, report.Errors, Environment.ProcessorCount);
     }
 
-    private sealed record Result(string bench, string source, long bytes, long lines, double seconds, double cpu_seconds,
+    private sealed record Result(string bench, string source, int threads, long bytes, long lines, double seconds, double cpu_seconds,
         double mb_per_s, double lines_per_s, double peak_working_set_mb, long valid_examples, long errors, int cores);
 }
