@@ -2,9 +2,6 @@ using System.Security.Cryptography;
 
 namespace FineTune.Data;
 
-/// <summary>A dataset stored under its content address.</summary>
-public sealed record StoredDataset(string Sha256, string Path, long Bytes, bool AlreadyStored);
-
 /// <summary>
 /// Stores datasets in a folder under their SHA-256 (<c>root/sha256/ab/abcd….jsonl</c>): the same bytes
 /// are stored once, a name can never point at changed content, and a validation report's

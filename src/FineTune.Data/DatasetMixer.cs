@@ -1,8 +1,5 @@
 namespace FineTune.Data;
 
-/// <summary>The examples of a mix, in training order, and how many came from each side.</summary>
-public sealed record MixResult(IReadOnlyList<ChatExample> Examples, long Task, long General, long GeneralAvailable);
-
 /// <summary>
 /// Mixes a task dataset with general-purpose data to limit catastrophic forgetting. The general
 /// examples taken are the ones with the smallest content hash (a deterministic sample, independent

@@ -1,8 +1,5 @@
 namespace FineTune.Data;
 
-/// <summary>Token counts over the kept examples; <see cref="P95"/> is exact (nearest rank).</summary>
-public sealed record TokenStatistics(long Min, double Mean, long P95, long Max, long Total);
-
 /// <summary>Statistics of the kept (valid) examples of a dataset.</summary>
 /// <param name="Turns">user→assistant pairs.</param>
 /// <param name="TokenCounter">"estimate", or the name of the tokenizer that counted.</param>

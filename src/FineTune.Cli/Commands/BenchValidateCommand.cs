@@ -18,7 +18,7 @@ public static class BenchValidateCommand
         var sizeMb = new Option<int>("--size-mb") { Description = "Size of the generated data in MB (10^6 bytes).", DefaultValueFactory = _ => 200 };
         var stream = new Option<bool>("--stream") { Description = "Validate a generated stream rather than a file on disk." };
         var keep = new Option<string?>("--file") { Description = "Where to write the generated file (default: a temporary file, deleted after)." };
-        var threads = new Option<int>("--threads") { Description = "Threads that check records (default: the cores, at most 8).", DefaultValueFactory = _ => new ValidationOptions().Parallelism };
+        var threads = new Option<int>("--threads") { Description = "Threads that check records (default: cores - 1, at least 1).", DefaultValueFactory = _ => new ValidationOptions().Parallelism };
         var command = new Command("validate", "MB/s and lines/s of `finetune validate` on generated chat JSONL.") { sizeMb, stream, keep, threads };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {

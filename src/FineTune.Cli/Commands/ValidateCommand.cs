@@ -17,7 +17,7 @@ public static class ValidateCommand
         var file = new Argument<string>("file") { Description = "Chat JSONL, Alpaca or ShareGPT (JSON array or JSONL)." };
         var shared = new DataOptions();
         var json = new Option<bool>("--json") { Description = "Print the whole report as one JSON object." };
-        var output = new Option<string?>("--out") { Description = "Write the valid examples as normalized chat JSONL here (only when the file is usable)." };
+        var output = new Option<string?>("--out") { HelpName = "KEPT.jsonl", Description = "Write the valid examples as normalized chat JSONL here (only when the file is usable)." };
 
         var command = new Command("validate", "Validate a dataset: line-numbered problems with stable codes, statistics, SHA-256.");
         command.Arguments.Add(file);
@@ -59,7 +59,7 @@ public static class ValidateCommand
 internal sealed class DataOptions
 {
     public readonly Option<string> Format = new("--format") { Description = "Input format.", DefaultValueFactory = _ => "auto" };
-    public readonly Option<string?> Tokenizer = new("--tokenizer") { Description = "Model folder (tokenizer.json, tokenizer_config.json): count tokens exactly with its chat template. Default: estimate." };
+    public readonly Option<string?> Tokenizer = new("--tokenizer") { HelpName = "MODEL_DIR", Description = "Model folder (tokenizer.json, tokenizer_config.json): count tokens exactly with its chat template. Default: estimate." };
     public readonly Option<int> MaxTokens = new("--max-tokens") { Description = "Warn (too_long) above this many tokens per example.", DefaultValueFactory = _ => 4096 };
     public readonly Option<int> Epochs = new("--epochs") { Description = "Epochs for the billed-training-tokens figure.", DefaultValueFactory = _ => 3 };
     public readonly Option<bool> Lenient = new("--lenient") { Description = "Keep the valid examples and list the dropped lines (default: strict, any error rejects the file)." };
