@@ -11,7 +11,8 @@ namespace FineTune.Cli.Commands;
 /// </summary>
 public static class JobsCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -56,8 +57,8 @@ public static class JobsCommand
                 var ok = true;
                 foreach (var id in ids)
                 {
-                    var final = await client.WaitAsync(id, TimeSpan.FromSeconds(2), s => Console.Error.WriteLine($"{id}\t{s["runtimeStatus"]}\t{s["customStatus"]?.ToJsonString()}"), token);
-                    Console.WriteLine($"{id}\t{final["runtimeStatus"]}\t{final["output"]?.ToJsonString()}");
+                    var final = await client.WaitAsync(id, TimeSpan.FromSeconds(2), s => Console.Error.WriteLine($"{id}\t{s["runtimeStatus"]}\t{s["customStatus"]?.ToJsonString(Compact)}"), token);
+                    Console.WriteLine($"{id}\t{final["runtimeStatus"]}\t{final["output"]?.ToJsonString(Compact)}");
                     ok &= final["runtimeStatus"]?.GetValue<string>() == "Completed";
                 }
                 return ok ? ExitCodes.Ok : ExitCodes.Failed;

@@ -32,8 +32,8 @@ public static class FineTuneHost
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4L << 30);
         builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = 4L << 30);
         // Request-start logs print query strings, and `code` may be an API key there.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        // (and per-request framework chatter drowns the pipeline's own logs)
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
