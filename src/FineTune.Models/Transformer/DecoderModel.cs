@@ -47,7 +47,7 @@ public sealed class RotaryEmbedding : IDisposable
     /// <summary>cos, sin of shape (B, 1, T, hs) for int64 positions (B, T), in <paramref name="dtype"/>.</summary>
     public (Tensor Cos, Tensor Sin) Compute(Tensor positions, DType dtype)
     {
-        var freqs = positions.To(DType.Float32).Unsqueeze(-1) * _invFreq;   // (B, T, hs/2)
+        var freqs = positions.To(_invFreq.DType).Unsqueeze(-1) * _invFreq;  // (B, T, hs/2)
         var emb = Tensor.Cat([freqs, freqs], -1).Unsqueeze(1);               // (B, 1, T, hs)
         return (emb.Cos().To(dtype), emb.Sin().To(dtype));
     }

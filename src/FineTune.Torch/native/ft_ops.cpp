@@ -165,11 +165,12 @@ FT_API FtTensor ft_cross_entropy(FtTensor logits, FtTensor target, int64_t ignor
   FT_CATCH(nullptr)
 }
 FT_API FtTensor ft_dropout(FtTensor a, double p, int train) { FT_TRY return wrap(at::dropout(T(a), p, train != 0)); FT_CATCH(nullptr) }
-// RMSNorm as Hugging Face computes it: in float32, then back to the input dtype, times the weight.
+// RMSNorm as Hugging Face computes it: in float32 (float64 stays float64), then back to the input
+// dtype, times the weight.
 FT_API FtTensor ft_rms_norm(FtTensor x, FtTensor weight, double eps) {
   FT_TRY
   const at::Tensor& in = T(x);
-  auto xf = in.to(at::kFloat);
+  auto xf = in.to(in.scalar_type() == at::kDouble ? at::kDouble : at::kFloat);
   auto y = xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps);
   return wrap(T(weight) * y.to(in.scalar_type()));
   FT_CATCH(nullptr)
