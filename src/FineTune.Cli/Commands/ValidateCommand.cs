@@ -63,6 +63,7 @@ internal sealed class DataOptions
     public readonly Option<int> MaxTokens = new("--max-tokens") { Description = "Warn (too_long) above this many tokens per example.", DefaultValueFactory = _ => 4096 };
     public readonly Option<int> Epochs = new("--epochs") { Description = "Epochs for the billed-training-tokens figure.", DefaultValueFactory = _ => 3 };
     public readonly Option<bool> Lenient = new("--lenient") { Description = "Keep the valid examples and list the dropped lines (default: strict, any error rejects the file)." };
+    public readonly Option<int> MaxProblems = new("--max-problems") { Description = "Problems and dropped lines listed in the report (counts stay exact beyond it).", DefaultValueFactory = _ => 100_000 };
     public readonly Option<int> Threads = new("--threads") { Description = "Threads that check records (default: cores - 1, at least 1).", DefaultValueFactory = _ => new ValidationOptions().Parallelism };
     public readonly Option<int> MaxLineBytes = new("--max-line-bytes") { Description = "Longer lines are reported as line_too_long, not parsed.", DefaultValueFactory = _ => 16 * 1024 * 1024 };
 
@@ -70,7 +71,7 @@ internal sealed class DataOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Format, Tokenizer, MaxTokens, Epochs, Lenient, MaxLineBytes, Threads })
+        foreach (var option in new Option[] { Format, Tokenizer, MaxTokens, Epochs, Lenient, MaxLineBytes, MaxProblems, Threads })
             command.Options.Add(option);
     }
 
@@ -85,10 +86,11 @@ internal sealed class DataOptions
     /// <summary>The options, or null after printing why they are unusable (exit 2).</summary>
     public ValidationOptions? Build(ParseResult pr, string verb)
     {
-        int maxTokens = pr.GetValue(MaxTokens), epochs = pr.GetValue(Epochs), maxLine = pr.GetValue(MaxLineBytes), threads = pr.GetValue(Threads);
-        if (maxTokens < 1 || epochs < 1 || maxLine < 1024 || threads is < 1 or > 64)
+        int maxTokens = pr.GetValue(MaxTokens), epochs = pr.GetValue(Epochs), maxLine = pr.GetValue(MaxLineBytes), threads = pr.GetValue(Threads),
+            maxProblems = pr.GetValue(MaxProblems);
+        if (maxTokens < 1 || epochs < 1 || maxLine < 1024 || threads is < 1 or > 64 || maxProblems < 0)
         {
-            Console.Error.WriteLine($"finetune {verb}: --max-tokens and --epochs must be >= 1, --max-line-bytes >= 1024, --threads 1 to 64.");
+            Console.Error.WriteLine($"finetune {verb}: --max-tokens and --epochs must be >= 1, --max-line-bytes >= 1024, --threads 1 to 64, --max-problems >= 0.");
             return null;
         }
         ITokenCounter? counter = null;
@@ -114,6 +116,7 @@ internal sealed class DataOptions
             Epochs = epochs,
             MaxLineBytes = maxLine,
             Parallelism = threads,
+            MaxReportedProblems = maxProblems,
             TokenCounter = counter,
             TokenCounterName = counterName,
         };
