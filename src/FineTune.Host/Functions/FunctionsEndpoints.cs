@@ -33,7 +33,8 @@ public static class FunctionsEndpoints
         var name = Unquote(metadata?["name"]) ?? NameFromUri(Unquote(metadata?["Uri"]));
         if (name is null) return Reply(500, "blob trigger payload without Metadata.name");
         var properties = Parse(metadata?["Properties"]);
-        var etag = Unquote(properties?["ETag"]) ?? Unquote(properties?["eTag"]) ?? Unquote(properties?["etag"])
+        // Properties.ETag is a string when the host serializes it as one; otherwise ask storage for the current version.
+        var etag = Text(properties?["ETag"]) ?? Text(properties?["eTag"]) ?? Text(properties?["etag"])
             ?? (await storage.Blobs.GetPropertiesAsync(Containers.Uploads, name, ct))?.ETag;
         if (etag is null) return Reply(200, $"uploads/{name} is gone; nothing to start");
         var started = await starter.StartAsync(Containers.Uploads, name, etag, ct: ct);
@@ -84,6 +85,9 @@ public static class FunctionsEndpoints
         }
         return text;
     }
+
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out _) && Unquote(node) is { Length: > 0 } text && !text.StartsWith('{') ? text : null;
 
     /// <summary>An object, whether it arrived as an object or as JSON text (possibly quoted again).</summary>
     public static JsonObject? Parse(JsonNode? node)

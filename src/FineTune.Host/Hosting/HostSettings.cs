@@ -32,6 +32,10 @@ public sealed record HostSettings
         return problems;
     }
 
+    /// <summary>No secrets: the connection string and the keys are not shown.</summary>
+    public override string ToString() =>
+        $"HostSettings {{ Storage = {(StorageConnectionString is null ? DataDirectory : "(connection string)")}, Urls = {string.Join(";", Urls)}, ApiKeys = {ApiKeys.Count}, FunctionsCustomHandler = {FunctionsCustomHandler} }}";
+
     private static bool IsLoopback(string url)
     {
         var host = url.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0");

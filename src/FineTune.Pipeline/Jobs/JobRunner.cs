@@ -116,7 +116,8 @@ public sealed class JobRunner
                         s.RuntimeStatus = RuntimeStatus.Running;
                         s.AddEvent("ExecutionStarted", _jobs.Time.GetUtcNow());
                     }
-                    s.AddEvent("StageStarted", _jobs.Time.GetUtcNow(), $"by {_options.WorkerName}");
+                    // A durable timer firing is not a new start (keeps the history small during long training).
+                    if (!IsTimerOf(s, s.Stage)) s.AddEvent("StageStarted", _jobs.Time.GetUtcNow(), $"by {_options.WorkerName}");
                     return true;
                 }, ct);
                 if (started is null || started.RuntimeStatus.IsTerminal() || started.Stage != state.Stage) return Result.Done;
@@ -235,6 +236,7 @@ public sealed class JobRunner
                     s.AddEvent("ExecutionFailed", now, failed.Reason);
                     break;
                 case StageOutcome.Wait wait:
+                    if (IsTimerOf(s, stage)) s.History.RemoveAt(s.History.Count - 1); // one pending timer per stage
                     s.AddEvent("TimerCreated", now, $"fires at {now + wait.Delay:O}");
                     break;
                 case StageOutcome.WaitForEvent waitFor:
@@ -272,6 +274,9 @@ public sealed class JobRunner
     }
 
     public static string Name(JobStage stage) => stage.ToString().ToLowerInvariant();
+
+    private static bool IsTimerOf(JobState state, JobStage stage) =>
+        state.History.Count > 0 && state.History[^1] is { EventType: "TimerCreated" } last && last.Stage == Name(stage);
 
     private static bool IsTransient(Exception e) => e switch
     {
