@@ -11,10 +11,14 @@ public static class Verbs
         yield return ValidateCommand.Create();
         yield return ConvertCommand.Create();
         yield return SynthesizeCommand.Create();
-        yield return TokenizeCommand.Create();
         yield return ServeCommand.Create();
         yield return JobsCommand.Create();
         yield return FunctionsCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return ModelCommand.Create();
+        yield return TrainCommand.Create();
+        yield return ExportCommand.Create();
+        yield return ChatCommand.Create();
         yield return BenchCommand.Create();
     }
 }

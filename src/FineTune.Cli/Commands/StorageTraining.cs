@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Pipeline.Storage;
+using FineTune.Training;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// `finetune train --spec container/name` with FINETUNE_STORAGE set: the pipeline's Train stage. Reads the
+/// stage's spec (jobId, baseModel, preset, hyperparameters, train, validation, output, metrics — storage
+/// addresses), copies what training needs into a local work folder, trains (resuming from checkpoints the
+/// output already holds, so a restarted run continues), and writes back: metrics lines to the metrics blob
+/// as they come, each epoch checkpoint, and finally the PEFT adapter and result.json under the output.
+/// </summary>
+public static class StorageTraining
+{
+    public static async Task<int> RunAsync(string storageSetting, string specAddress, bool resume, CancellationToken ct)
+    {
+        var storage = Directory.Exists(storageSetting) ? StorageAccount.FromDirectory(storageSetting) : StorageAccount.FromConnectionString(storageSetting);
+        var (specContainer, specName) = Split(specAddress);
+        var text = await storage.Blobs.ReadTextAsync(specContainer, specName, ct);
+        if (text is null) return Fail($"spec {specAddress} not found in {storage.Description}");
+        var spec = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"{specAddress}: not a JSON object");
+        string Field(string name) => spec[name]?.GetValue<string>() ?? throw new InvalidDataException($"{specAddress}: '{name}' is missing");
+
+        var jobId = Field("jobId");
+        var work = Path.Combine(Path.GetTempPath(), "finetune-work", Safe(jobId));
+        Directory.CreateDirectory(work);
+        var model = await ResolveModelAsync(storage, Field("baseModel"), ct);
+        var trainFile = Path.Combine(work, "train.jsonl");
+        if (!await DownloadAsync(storage, Field("train"), trainFile, ct)) return Fail($"training data {Field("train")} not found");
+        string? validationFile = null;
+        if (spec["validation"]?.GetValue<string>() is { } v && await DownloadAsync(storage, v, Path.Combine(work, "validation.jsonl"), ct)
+            && new FileInfo(Path.Combine(work, "validation.jsonl")).Length > 0)
+            validationFile = Path.Combine(work, "validation.jsonl");
+
+        var (outContainer, outPrefix) = Split(Field("output"));
+        var output = Path.Combine(work, "output");
+        // Checkpoints already uploaded by an earlier attempt: fetch them, and resume from the newest.
+        int restored = 0;
+        await foreach (var blob in storage.Blobs.ListAsync(outContainer, outPrefix.TrimEnd('/') + "/checkpoints/", ct))
+        {
+            var local = Path.Combine(output, blob.Name[(outPrefix.TrimEnd('/').Length + 1)..]);
+            await DownloadAsync(storage, $"{outContainer}/{blob.Name}", local, ct);
+            restored++;
+        }
+
+        var trainingSpec = new TrainingSpec
+        {
+            Model = model,
+            Data = trainFile,
+            ValidationData = validationFile,
+            Output = output,
+            Preset = spec["preset"]?.GetValue<string>() ?? "standard",
+            Hyperparameters = Overrides(spec["hyperparameters"] as JsonObject),
+            Expert = spec["expert"]?.GetValue<bool>() ?? false,
+            LogEvery = spec["logEvery"]?.GetValue<int>() ?? 5,
+        };
+        var metricsAddress = spec["metrics"]?.GetValue<string>();
+        var metricsLines = new StringBuilder();
+        var pending = new List<Task>();
+        void OnEvent(object e)
+        {
+            switch (e)
+            {
+                case StepMetrics m when metricsAddress is not null:
+                    metricsLines.AppendLine(JsonSerializer.Serialize(new
+                    {
+                        step = m.Step, loss = m.Loss, progress = m.TotalSteps == 0 ? 0 : Math.Round((double)m.Step / m.TotalSteps, 4),
+                        epoch = m.Epoch, learning_rate = m.LearningRate, grad_norm = m.GradNorm, tokens_per_s = m.TokensPerSecond, tokens = m.Tokens,
+                    }));
+                    var (mc, mn) = Split(metricsAddress);
+                    pending.Add(storage.Blobs.UploadTextAsync(mc, mn, metricsLines.ToString(), ct: ct));
+                    break;
+                case EpochMetrics ep:
+                    pending.Add(UploadFolderAsync(storage, ep.Checkpoint, outContainer, $"{outPrefix.TrimEnd('/')}/checkpoints/epoch-{ep.Epoch}", ct));
+                    break;
+            }
+        }
+        var code = await TrainCommand.RunAsync(trainingSpec, resume || restored > 0, ct, OnEvent);
+        await Task.WhenAll(pending);
+        if (code != ExitCodes.Ok) return code;
+        await UploadFolderAsync(storage, Path.Combine(output, "adapter"), outContainer, outPrefix.TrimEnd('/'), ct);
+        await storage.Blobs.UploadTextAsync(outContainer, $"{outPrefix.TrimEnd('/')}/result.json", await File.ReadAllTextAsync(Path.Combine(output, "result.json"), ct), ct: ct);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A local folder as is; otherwise a storage address container/prefix, copied once into a local cache.</summary>
+    public static async Task<string> ResolveModelAsync(StorageAccount storage, string baseModel, CancellationToken ct)
+    {
+        if (Directory.Exists(baseModel)) return Path.GetFullPath(baseModel);
+        var (container, prefix) = Split(baseModel);
+        var cache = Path.Combine(Path.GetTempPath(), "finetune-models", Safe(baseModel) + "-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(storage.Description + baseModel)))[..12]);
+        if (File.Exists(Path.Combine(cache, ".complete"))) return cache;
+        int files = 0;
+        await foreach (var blob in storage.Blobs.ListAsync(container, prefix.TrimEnd('/') + "/", ct))
+        {
+            await DownloadAsync(storage, $"{container}/{blob.Name}", Path.Combine(cache, blob.Name[(prefix.TrimEnd('/').Length + 1)..]), ct);
+            files++;
+        }
+        if (files == 0) throw new FileNotFoundException($"base model '{baseModel}' is neither a local folder nor a folder in storage ({storage.Description})");
+        await File.WriteAllTextAsync(Path.Combine(cache, ".complete"), "", ct);
+        return cache;
+    }
+
+    private static async Task<bool> DownloadAsync(StorageAccount storage, string address, string localPath, CancellationToken ct)
+    {
+        var (c, n) = Split(address);
+        await using var download = await storage.Blobs.OpenReadAsync(c, n, ct);
+        if (download is null) return false;
+        Directory.CreateDirectory(Path.GetDirectoryName(localPath)!);
+        await using var file = File.Create(localPath + ".part");
+        await download.Content.CopyToAsync(file, ct);
+        file.Close();
+        File.Move(localPath + ".part", localPath, overwrite: true);
+        return true;
+    }
+
+    private static async Task UploadFolderAsync(StorageAccount storage, string folder, string container, string prefix, CancellationToken ct)
+    {
+        foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            await using var stream = File.OpenRead(file);
+            var rel = Path.GetRelativePath(folder, file).Replace('\\', '/');
+            await storage.Blobs.UploadAsync(container, $"{prefix}/{rel}", stream, ct: ct);
+        }
+    }
+
+    /// <summary>Hyperparameters from the job manifest, keys in snake_case or camelCase; an unknown key is an error naming it.</summary>
+    public static HyperparameterOverrides? Overrides(JsonObject? json)
+    {
+        if (json is null) return null;
+        var normalized = new JsonObject();
+        var known = typeof(HyperparameterOverrides).GetProperties().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Name);
+        foreach (var (key, value) in json)
+        {
+            var k = key.Replace("_", "").Replace("-", "").ToLowerInvariant();
+            k = k switch { "lr" => "learningrate", "batch" => "batchsize", "rank" or "r" => "lorarank", "alpha" => "loraalpha", "targets" => "loratargets", _ => k };
+            if (!known.TryGetValue(k, out var name))
+                throw new ArgumentException($"unknown hyperparameter '{key}' (known: {string.Join(", ", known.Values.Select(Snake))})");
+            normalized[Snake(name)] = value?.DeepClone();
+        }
+        return normalized.Deserialize<HyperparameterOverrides>(TrainingSpec.Json);
+    }
+
+    private static string Snake(string pascal) => JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
+
+    private static (string Container, string Name) Split(string address)
+    {
+        var i = address.IndexOf('/');
+        if (i <= 0 || i == address.Length - 1) throw new ArgumentException($"'{address}' is not a storage address container/name");
+        return (address[..i], address[(i + 1)..]);
+    }
+
+    private static string Safe(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"finetune train: {message}");
+        return ExitCodes.Failed;
+    }
+}

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using FineTune.Training;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// `finetune train`: a LoRA adapter from a base model and chat data, described by a spec file
+/// (`--spec FILE`, the form containers and the pipeline use) or by flags. Prints a progress bar in a
+/// terminal, else one `progress fraction=… step=… loss=…` line per metrics event (the local training
+/// backend reads these). Writes adapter/, checkpoints/, metrics.jsonl and result.json into the output.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var spec = new Option<string?>("--spec") { Description = "Job spec JSON (model, data, output, preset, hyperparameters…); a storage address container/name when FINETUNE_STORAGE is set." };
+        var model = new Option<string?>("--model") { Description = "Base model folder (Hugging Face format)." };
+        var data = new Option<string?>("--data") { Description = "Training data: chat JSONL, alpaca or sharegpt." };
+        var output = new Option<string?>("--out") { Description = "Output folder." };
+        var validation = new Option<string?>("--validation") { Description = "Validation data file." };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Share of the data held out for validation loss (by content hash)." };
+        var valCount = new Option<int>("--val-count") { Description = "Number of examples held out for validation loss." };
+        var preset = new Option<string>("--preset") { Description = "standard, quality or fast.", DefaultValueFactory = _ => "standard" };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (0, 0.1]." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs 1–10." };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size 1–32." };
+        var accum = new Option<int?>("--grad-accum") { Description = "Gradient accumulation steps." };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Truncate examples to this many tokens." };
+        var warmup = new Option<double?>("--warmup-ratio") { Description = "Share of steps spent warming up." };
+        var scheduler = new Option<string?>("--scheduler") { Description = "linear, cosine or constant." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "AdamW weight decay." };
+        var maxGradNorm = new Option<double?>("--max-grad-norm") { Description = "Clip gradients to this global norm (0 = off)." };
+        var seed = new Option<ulong?>("--seed") { Description = "Random seed." };
+        var rank = new Option<int?>("--lora-rank") { Description = "LoRA rank." };
+        var alpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha." };
+        var dropout = new Option<double?>("--lora-dropout") { Description = "LoRA dropout." };
+        var targets = new Option<string?>("--lora-targets") { Description = "all-linear, or a list such as q,k,v,o." };
+        var rslora = new Option<bool>("--rslora") { Description = "Scale by alpha/√r (rsLoRA)." };
+        var trainOnPrompt = new Option<bool>("--train-on-prompt") { Description = "Also take loss on prompt tokens." };
+        var packing = new Option<bool>("--packing") { Description = "Pack short examples into full-length sequences." };
+        var expert = new Option<bool>("--expert") { Description = "Allow hyperparameters beyond the hosted-service ranges." };
+        var device = new Option<string?>("--device") { Description = "cpu or cuda[:N] (default: cuda when available)." };
+        var template = new Option<string?>("--chat-template") { Description = "Override the detected chat template (chatml, qwen2.5, qwen3, llama3)." };
+        var logEvery = new Option<int>("--log-every") { Description = "Metrics every N optimizer steps.", DefaultValueFactory = _ => 10 };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Stop after N optimizer steps (0 = no limit)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the output folder." };
+        var cmd = new Command("train", "Train a LoRA adapter (PEFT format) on chat data.")
+        {
+            spec, model, data, output, validation, valFraction, valCount, preset, lr, epochs, batch, accum, maxTokens, warmup, scheduler,
+            weightDecay, maxGradNorm, seed, rank, alpha, dropout, targets, rslora, trainOnPrompt, packing, expert, device, template, logEvery, maxSteps, resume,
+        };
+        cmd.SetAction(async (pr, ct) =>
+        {
+            TrainingSpec s;
+            if (pr.GetValue(spec) is { } specArg)
+            {
+                if (File.Exists(specArg)) s = TrainingSpec.Load(specArg);
+                else if (Environment.GetEnvironmentVariable("FINETUNE_STORAGE") is { Length: > 0 } storage)
+                    return await StorageTraining.RunAsync(storage, specArg, pr.GetValue(resume), ct);
+                else return Fail(ExitCodes.Usage, $"spec file not found: {specArg}");
+            }
+            else
+            {
+                if (pr.GetValue(model) is not { } m || pr.GetValue(data) is not { } d || pr.GetValue(output) is not { } o)
+                    return Fail(ExitCodes.Usage, "give --spec FILE, or --model, --data and --out");
+                s = new TrainingSpec
+                {
+                    Model = Path.GetFullPath(m), Data = Path.GetFullPath(d), Output = Path.GetFullPath(o),
+                    ValidationData = pr.GetValue(validation) is { } v ? Path.GetFullPath(v) : null,
+                    ValidationFraction = pr.GetValue(valFraction), ValidationCount = pr.GetValue(valCount),
+                    Preset = pr.GetValue(preset)!, Expert = pr.GetValue(expert), Device = pr.GetValue(device),
+                    ChatTemplate = pr.GetValue(template), LogEvery = pr.GetValue(logEvery), MaxSteps = pr.GetValue(maxSteps),
+                    Hyperparameters = new HyperparameterOverrides
+                    {
+                        LearningRate = pr.GetValue(lr), Epochs = pr.GetValue(epochs), BatchSize = pr.GetValue(batch),
+                        GradientAccumulation = pr.GetValue(accum), MaxTokens = pr.GetValue(maxTokens), WarmupRatio = pr.GetValue(warmup),
+                        Scheduler = pr.GetValue(scheduler), WeightDecay = pr.GetValue(weightDecay), MaxGradNorm = pr.GetValue(maxGradNorm),
+                        Seed = pr.GetValue(seed), LoraRank = pr.GetValue(rank), LoraAlpha = pr.GetValue(alpha), LoraDropout = pr.GetValue(dropout),
+                        LoraTargets = pr.GetValue(targets) is { } t ? Models.Lora.LoraConfig.ParseTargets(t) : null,
+                        UseRsLora = pr.GetValue(rslora) ? true : null, TrainOnPrompt = pr.GetValue(trainOnPrompt) ? true : null,
+                        Packing = pr.GetValue(packing) ? true : null,
+                    },
+                };
+            }
+            return await RunAsync(s, pr.GetValue(resume), ct);
+        });
+        return cmd;
+    }
+
+    /// <summary>Runs a local spec with console progress; exit 0 on success, 1 on bad data, 2 on bad settings.</summary>
+    public static async Task<int> RunAsync(TrainingSpec spec, bool resume, CancellationToken ct, Action<object>? onEvent = null)
+    {
+        var progress = new TrainProgressPrinter();
+        try
+        {
+            using var trainer = new LoraTrainer(spec, e => { progress.On(e); onEvent?.Invoke(e); });
+            var h = trainer.Hyperparameters;
+            Console.Error.WriteLine($"train: preset {spec.Preset}: lr {h.LearningRate}, {h.Epochs} epochs, batch {h.BatchSize}×{h.GradientAccumulation}, " +
+                $"LoRA r {h.LoraRank} α {h.LoraAlpha} dropout {h.LoraDropout} on {string.Join(",", h.LoraTargets)}");
+            await trainer.SetupAsync(ct);
+            Console.Error.WriteLine($"train: chat template {trainer.ChatTemplateChoice}");
+            var result = trainer.Train(resume, ct);
+            progress.Done();
+            Console.WriteLine($"train: done: final loss {result.FinalLoss:F4}{(result.ValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}, " +
+                $"{result.Steps} steps, {result.TokensTrained} tokens in {result.DurationSeconds:F1} s; " +
+                $"{result.TruncatedExamples} truncated; adapter in {result.Adapter}");
+            return ExitCodes.Ok;
+        }
+        catch (ArgumentException e) { return Fail(ExitCodes.Usage, e.Message); }
+        catch (InvalidDataException e) { return Fail(ExitCodes.Failed, e.Message); }
+        catch (FileNotFoundException e) { return Fail(ExitCodes.Failed, e.Message); }
+        catch (Models.Checkpoints.CheckpointFormatException e) { return Fail(ExitCodes.Failed, e.Message); }
+        catch (Models.Tokenization.TokenizerFormatException e) { return Fail(ExitCodes.Failed, e.Message); }
+    }
+
+    private static int Fail(int code, string message)
+    {
+        Console.Error.WriteLine($"finetune train: {message}");
+        return code;
+    }
+}
+
+/// <summary>A bar in a terminal; otherwise `progress key=value …` lines, one per metrics event.</summary>
+internal sealed class TrainProgressPrinter
+{
+    private readonly bool _terminal = !Console.IsOutputRedirected;
+
+    public void On(object e)
+    {
+        switch (e)
+        {
+            case StepMetrics m:
+                var fraction = m.TotalSteps == 0 ? 0 : (double)m.Step / m.TotalSteps;
+                if (_terminal)
+                {
+                    int width = 30, filled = (int)(fraction * width);
+                    Console.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] step {m.Step}/{m.TotalSteps} epoch {m.Epoch:F2} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s   ");
+                }
+                else
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"progress fraction={fraction:F4} step={m.Step} total_steps={m.TotalSteps} epoch={m.Epoch:F3} loss={m.Loss:F6} lr={m.LearningRate:E3} grad_norm={m.GradNorm:F4} tokens_per_s={m.TokensPerSecond:F1} tokens={m.Tokens}"));
+                }
+                break;
+            case EpochMetrics ep:
+                if (_terminal) Console.WriteLine();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {ep.Epoch}: train loss {ep.TrainLoss:F4}{(ep.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}, checkpoint {ep.Checkpoint}"));
+                break;
+        }
+    }
+
+    public void Done()
+    {
+        if (_terminal) Console.WriteLine();
+    }
+}
