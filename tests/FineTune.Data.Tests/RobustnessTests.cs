@@ -17,7 +17,38 @@ public class RobustnessTests
     }
 
     [Fact]
-    public async Task Validate_CrlfBlankLinesTrailingWhitespaceNoFinalNewline_AllHandledWithEditorLineNumbers()
+    public async Task Validate_CrlfLineEndings_ReadLikeLf()
+    {
+        var report = await TestData.ValidateAsync(TestData.GoodLines(10).Replace("\n", "\r\n"));
+        Assert.Equal((10L, 10L, 0L), (report.Lines, report.ValidExamples, report.Errors));
+    }
+
+    [Fact]
+    public async Task Validate_BlankLines_SkippedCountedAndLineNumbersKept()
+    {
+        var text = TestData.GoodLine(0) + "\n\n   \n" + """{"messages":[{"role":"user","content":"x"}]}""" + "\n\t\n";
+        var report = await TestData.ValidateAsync(text, Lenient);
+        Assert.Equal((5L, 3L, 1L), (report.Lines, report.BlankLines, report.ValidExamples));
+        Assert.Equal(4, report.Single("no_pair").Line);
+    }
+
+    [Fact]
+    public async Task Validate_TrailingWhitespace_Ignored()
+    {
+        var report = await TestData.ValidateAsync(TestData.GoodLine(0) + " \t  \n" + TestData.GoodLine(1) + "  \r\n");
+        Assert.Equal((2L, 0L), (report.ValidExamples, report.Errors));
+    }
+
+    [Fact]
+    public async Task Validate_FinalLineWithoutNewline_ReadAndCounted()
+    {
+        var (report, kept) = await TestData.ValidateKeepingAsync(TestData.GoodLines(2) + TestData.GoodLine(7));
+        Assert.Equal((3L, 3L), (report.Lines, report.ValidExamples));
+        Assert.EndsWith("Answer 7.\"}]}\n", kept);
+    }
+
+    [Fact]
+    public async Task Validate_CrlfBlankLinesTrailingWhitespaceNoFinalNewline_Together()
     {
         var text = TestData.GoodLine(0) + "\r\n\r\n" + TestData.GoodLine(1) + "   \t\r\n" + "\n" +
                    """{"messages":[{"role":"user","content":"x"}]}""" + "\r\n" + TestData.GoodLine(2);
