@@ -1,0 +1,54 @@
+using FineTune.Models.Lora;
+
+namespace FineTune.Host.Serving;
+
+/// <summary>
+/// Adapters in memory for the served model: loaded on first use, the least recently used unloaded beyond
+/// <see cref="Capacity"/>. Keyed by folder and write time, so an adapter replaced on disk is reloaded.
+/// Not thread-safe: only the generation worker uses it.
+/// </summary>
+public sealed class AdapterCache(ServedModel served, int capacity) : IDisposable
+{
+    private readonly LinkedList<(string Key, LoraAdapter Adapter)> _lru = new(); // most recent first
+    private readonly Dictionary<string, LinkedListNode<(string Key, LoraAdapter Adapter)>> _byKey = new(StringComparer.Ordinal);
+
+    public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least one adapter");
+    public int Count => _byKey.Count;
+    public long Loads { get; private set; }
+    public long Evictions { get; private set; }
+
+    public bool Contains(AdapterEntry entry) => _byKey.ContainsKey(Key(entry));
+
+    /// <summary>The loaded adapter for <paramref name="entry"/>, loading it (and evicting the least recently used) when absent.</summary>
+    public LoraAdapter Get(AdapterEntry entry)
+    {
+        var key = Key(entry);
+        if (_byKey.TryGetValue(key, out var node))
+        {
+            _lru.Remove(node);
+            _lru.AddFirst(node);
+            return node.Value.Adapter;
+        }
+        var adapter = LoraAdapter.Load(entry.Directory, served.Model);
+        Loads++;
+        while (_byKey.Count >= Capacity)
+        {
+            var last = _lru.Last!;
+            _lru.RemoveLast();
+            _byKey.Remove(last.Value.Key);
+            last.Value.Adapter.Dispose();
+            Evictions++;
+        }
+        _byKey[key] = _lru.AddFirst((key, adapter));
+        return adapter;
+    }
+
+    private static string Key(AdapterEntry entry) => $"{entry.Directory}|{entry.Created.UtcTicks}";
+
+    public void Dispose()
+    {
+        foreach (var (_, adapter) in _lru) adapter.Dispose();
+        _lru.Clear();
+        _byKey.Clear();
+    }
+}
