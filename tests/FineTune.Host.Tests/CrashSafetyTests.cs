@@ -107,6 +107,33 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task TwoServeProcessesOnOneFolder_ShareTheJobs_NoneDuplicatedEachEndedOnce()
+    {
+        var dir = RepoPaths.NewTempDirectory("shared");
+        try
+        {
+            var environment = new Dictionary<string, string>(FastEnvironment) { ["Pipeline__BatchSize"] = "2" };
+            using var first = await ServeProcess.StartAsync(dir, environment, TimeSpan.FromSeconds(60));
+            using var second = await ServeProcess.StartAsync(dir, environment, TimeSpan.FromSeconds(60));
+            var storage = StorageAccount.FromDirectory(dir);
+            for (var i = 0; i < 16; i++) await DropAsync(storage.Blobs, i);
+            var jobs = new JobStore(storage.Blobs, TimeProvider.System);
+            await WaitAllFinishedAsync(jobs, 16, TimeSpan.FromSeconds(60));
+            var all = await jobs.ListAsync();
+            Assert.Equal(16, all.Count);
+            Assert.Equal(16, all.Select(j => j.Input.Source.Name).Distinct().Count());
+            Assert.All(all, j => Assert.Single(j.History, e => e.EventType is "ExecutionFailed" or "ExecutionCompleted"));
+            var workers = all.SelectMany(j => j.History).Where(e => e.EventType == "StageStarted").Select(e => e.Detail!).Distinct().ToList();
+            var expectedWorkers = new[] { first.Id, second.Id }.Select(pid => $"by {Environment.MachineName}:{pid}").Order().ToList();
+            Assert.Equal(expectedWorkers, workers.Order().ToList());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static async Task WaitAllFinishedAsync(JobStore jobs, int count, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -46,7 +46,10 @@ public abstract class BackendTaskStage(ITrainingBackend backend) : IJobStage
             default:
                 if (progress.Step is null && MetricsName(context.JobId) is { } metrics)
                     progress = await FromMetricsAsync(context, metrics, progress, ct);
-                var status = new JsonObject { ["progress"] = progress.Progress, ["step"] = progress.Step, ["loss"] = progress.Loss };
+                var status = new JsonObject();
+                if (progress.Progress is { } fraction) status["progress"] = fraction;
+                if (progress.Step is { } step) status["step"] = step;
+                if (progress.Loss is { } loss) status["loss"] = loss;
                 if (progress.Message is { } m) status["message"] = m;
                 await context.ReportAsync(status, ct);
                 return new StageOutcome.Wait(context.Options.TrainingPollInterval);

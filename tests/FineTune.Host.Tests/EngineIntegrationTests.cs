@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using FineTune.Host.Tests.Support;
+using FineTune.Pipeline.Storage;
+using FineTune.Pipeline.Training;
+using FineTune.Tests.Support;
+
+namespace FineTune.Host.Tests;
+
+/// <summary>
+/// The Train stage with the real engine: the local backend starts `dotnet finetune.dll train --spec …` on a tiny random
+/// model made by `finetune model init`; the adapter lands in adapters/{id}/ and the job moves past Train.
+/// </summary>
+public sealed class EngineIntegrationTests
+{
+    [Fact]
+    public async Task LocalBackend_RealTrainer_TrainsTheAdapterAndMovesPastTrain()
+    {
+        var dir = RepoPaths.NewTempDirectory("engine");
+        try
+        {
+            var init = Process.Start(new ProcessStartInfo("dotnet", [ServeProcess.FinetuneDll(), "model", "init", "--arch", "qwen2", "--out", Path.Combine(dir, "models", "tiny")])
+                { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var initErr = init.StandardError.ReadToEndAsync();
+            await init.WaitForExitAsync();
+            Assert.True(init.ExitCode == 0, await initErr);
+
+            var options = TestHost.FastOptions();
+            options.TrainingPollInterval = TimeSpan.FromMilliseconds(300);
+            var training = new TrainingBackendOptions { Backend = "local", Executable = "dotnet", ExecutableArguments = [ServeProcess.FinetuneDll()] };
+            await using var host = await TestHost.StartAsync(dataDirectory: dir, options: options, training: training);
+            using var form = new MultipartFormDataContent
+            {
+                { new StringContent("""{"baseModel":"models/tiny","hyperparameters":{"epochs":1,"batch_size":2}}"""), "files", "run.job.json" },
+                { new StringContent(ChatData.Valid(16), Encoding.UTF8), "files", "chat.jsonl" },
+            };
+            using var response = await host.Client.PostAsync("/api/jobs", form);
+            var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+            var status = await host.WaitForStatusAsync(id, s => s["customStatus"]?["stage"]?.GetValue<string>() is "evaluate" or "deploy"
+                || s["runtimeStatus"]!.GetValue<string>() is "Completed" or "Failed", timeoutMs: 120_000, query: "?showHistory=true");
+            Assert.NotEqual("train", status["output"]?["stage"]?.GetValue<string>()); // did not fail in Train
+            Assert.Contains(status["historyEvents"]!.AsArray(), e => e!["eventType"]!.GetValue<string>() == "StageCompleted" && e["stage"]!.GetValue<string>() == "train");
+            Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Adapters, $"{id}/adapter_model.safetensors"));
+            Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Adapters, $"{id}/adapter_config.json"));
+            var metrics = (await host.Storage.Blobs.ReadTextAsync(Containers.Jobs, $"{id}/train/metrics.jsonl"))!;
+            Assert.Contains("\"loss\"", metrics);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
