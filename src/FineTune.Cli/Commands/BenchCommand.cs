@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchPipelineCommand.Create());
         bench.Subcommands.Add(BenchValidateCommand.Create());
+        bench.Subcommands.Add(BenchServeCommand.Create());
         return bench;
     }
 }

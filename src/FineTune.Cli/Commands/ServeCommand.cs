@@ -16,11 +16,18 @@ public static class ServeCommand
         var storage = new Option<string?>("--storage") { Description = "Azure Storage connection string, or UseDevelopmentStorage=true for Azurite" };
         var urls = new Option<string?>("--urls") { Description = "Listen URLs, ';'-separated. Default: http://127.0.0.1:7071" };
         var scriptRoot = new Option<string?>("--script-root") { Description = "Folder holding host.json and local.settings.json. Default: the current folder" };
+        // --- OpenAI-compatible serving (src/FineTune.Host/Serving): options ---
+        var model = new Option<string?>("--model") { Description = "Also serve this Hugging Face model folder at /v1/models and /v1/chat/completions" };
+        var adapters = new Option<string?>("--adapters") { Description = "Folder of LoRA adapters served with --model: each subfolder is a model id, its checkpoints/epoch-N are ID:ckpt-epoch-N" };
+        var maxAdapters = new Option<int>("--max-adapters") { Description = "Adapters kept in memory with --model; the least recently used are unloaded. Default: 8", DefaultValueFactory = _ => 8 };
         var command = new Command("serve", "Run the pipeline host: drop-zone trigger, job workers, job status API.");
         command.Options.Add(dataDir);
         command.Options.Add(storage);
         command.Options.Add(urls);
         command.Options.Add(scriptRoot);
+        command.Options.Add(model);
+        command.Options.Add(adapters);
+        command.Options.Add(maxAdapters);
         command.SetAction(async (ParseResult parsed, CancellationToken ct) =>
         {
             HostSettings settings;
@@ -28,7 +35,7 @@ public static class ServeCommand
             {
                 settings = HostSettingsLoader.Load(parsed.GetValue(dataDir), parsed.GetValue(storage), parsed.GetValue(urls),
                     Path.GetFullPath(parsed.GetValue(scriptRoot) ?? Directory.GetCurrentDirectory()));
-                var app = FineTuneHost.Build(settings);
+                var app = FineTuneHost.Build(settings, ServeModel(parsed.GetValue(model), parsed.GetValue(adapters), parsed.GetValue(maxAdapters)));
                 await app.StartAsync(ct);
                 Console.Error.WriteLine($"finetune serve: listening on {string.Join(", ", app.Urls)}; storage: {(settings.StorageConnectionString is null ? settings.DataDirectory : "Azure Storage")}");
                 await app.WaitForShutdownAsync(ct);
@@ -41,5 +48,22 @@ public static class ServeCommand
             }
         });
         return command;
+    }
+
+    // --- OpenAI-compatible serving (src/FineTune.Host/Serving): registration when --model is given ---
+    private static Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? ServeModel(string? model, string? adapters, int maxAdapters)
+    {
+        if (model is null)
+            return adapters is null ? null : throw new ArgumentException("--adapters needs --model (the base model the adapters were trained on)");
+        var options = new FineTune.Host.Serving.ServingOptions { ModelDirectory = model, AdaptersDirectory = adapters, MaxLoadedAdapters = maxAdapters };
+        return builder =>
+        {
+            FineTune.Torch.Torch.ConfigureThreads();
+            try { FineTune.Host.Serving.ServingServices.AddFineTuneServing(builder.Services, options); }
+            catch (Exception e) when (e is IOException or FineTune.Models.Checkpoints.CheckpointFormatException or FineTune.Models.Tokenization.TokenizerFormatException or FineTune.Models.Chat.ChatTemplateException)
+            {
+                throw new InvalidOperationException($"--model {model}: {e.Message}", e);
+            }
+        };
     }
 }

@@ -1,0 +1,315 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Host.Hosting;
+using FineTune.Host.Serving;
+using FineTune.Models.Chat;
+using FineTune.Models.Checkpoints;
+using FineTune.Models.Generation;
+using FineTune.Models.Lora;
+using FineTune.Models.Tokenization;
+using FineTune.Models.Transformer;
+using FineTune.Torch;
+using Microsoft.Extensions.Logging;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// `finetune bench serve`: a tiny random Qwen2 with 8 random LoRA adapters behind the real host (Kestrel on loopback,
+/// OpenAI-compatible API): requests/s and completion tokens/s at concurrency 1, 4 and 16, with requests spread over 1
+/// and over 8 adapters; then single-sequence greedy decode tokens/s of the engine beside a plain PyTorch eager
+/// KV-cached greedy loop (embedded below, reading config.json + safetensors itself) on the same checkpoint and prompt.
+/// Last line: one JSON object.
+/// </summary>
+public static class BenchServeCommand
+{
+    public static Command Create()
+    {
+        var requests = new Option<int>("--requests") { Description = "Requests per (adapters, concurrency) cell.", DefaultValueFactory = _ => 64 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each request.", DefaultValueFactory = _ => 32 };
+        var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens generated in the decode comparison.", DefaultValueFactory = _ => 256 };
+        var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
+        var python = new Option<string>("--python") { Description = "Python with torch for the reference loop.", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch reference." };
+        var command = new Command("serve", "Serving throughput (1 and 8 adapters, concurrency 1/4/16) and decode tokens/s beside PyTorch eager.")
+            { requests, maxTokens, decodeTokens, threads, python, noTorch };
+        command.SetAction(async (ParseResult pr, CancellationToken ct) =>
+        {
+            int n = pr.GetValue(requests), m = pr.GetValue(maxTokens), d = pr.GetValue(decodeTokens);
+            if (n < 1 || m < 1 || d < 2)
+            {
+                Console.Error.WriteLine("finetune bench serve: --requests and --max-tokens at least 1, --decode-tokens at least 2");
+                return ExitCodes.Usage;
+            }
+            int t = Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+            var root = Path.Combine(Path.GetTempPath(), $"finetune-bench-serve-{Guid.NewGuid():N}");
+            try
+            {
+                var modelDir = Path.Combine(root, "model");
+                var adaptersDir = Path.Combine(root, "adapters");
+                WriteModel(modelDir, adaptersDir, 8);
+                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n };
+                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, ct);
+                results["decode"] = MeasureDecode(modelDir, d, t, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
+                Console.WriteLine(results.ToJsonString());
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+            }
+        });
+        return command;
+    }
+
+    private static void WriteModel(string modelDir, string adaptersDir, int adapters)
+    {
+        ModelFolder.Create(modelDir, ModelPresets.TinyQwen2, seed: 1);
+        using var model = ModelLoader.Load(modelDir);
+        Torch.Torch.ManualSeed(1);
+        for (int i = 0; i < adapters; i++)
+        {
+            using var adapter = LoraAdapter.Create(model, new LoraConfig { Rank = 8, Alpha = 16 });
+            using (Torch.Torch.NoGrad())
+                foreach (var w in adapter.Modules.Values)
+                {
+                    using var r = Tensor.Randn(w.B.Shape).Mul(0.05);
+                    w.B.CopyFrom(r);
+                }
+            adapter.Save(Path.Combine(adaptersDir, $"adapter-{i}"));
+        }
+    }
+
+    // ---- serving throughput over HTTP ----
+
+    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int maxTokens, CancellationToken ct)
+    {
+        var scriptRoot = Directory.CreateDirectory(Path.Combine(root, "script-root")).FullName;
+        var settings = HostSettingsLoader.Load(Path.Combine(root, "data"), null, "http://127.0.0.1:0", scriptRoot);
+        var serving = new ServingOptions { ModelDirectory = modelDir, BaseModelId = "tiny", AdaptersDirectory = adaptersDir, MaxLoadedAdapters = 8, MaxQueuedRequests = 1024 };
+        var app = FineTuneHost.Build(settings, b =>
+        {
+            b.Logging.SetMinimumLevel(LogLevel.Warning);
+            b.Services.AddFineTuneServing(serving);
+        });
+        await app.StartAsync(ct);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
+            var cells = new JsonArray();
+            for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
+            foreach (var adapters in new[] { 1, 8 })
+                foreach (var concurrency in new[] { 1, 4, 16 })
+                {
+                    int next = -1;
+                    long tokens = 0;
+                    var clock = Stopwatch.StartNew();
+                    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+                    {
+                        for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
+                            Interlocked.Add(ref tokens, await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct));
+                    }));
+                    var seconds = clock.Elapsed.TotalSeconds;
+                    var cell = new JsonObject
+                    {
+                        ["adapters"] = adapters,
+                        ["concurrency"] = concurrency,
+                        ["requests_per_s"] = Math.Round(requests / seconds, 2),
+                        ["tokens_per_s"] = Math.Round(tokens / seconds, 1),
+                        ["mean_completion_tokens"] = Math.Round((double)tokens / requests, 1),
+                    };
+                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {cell["requests_per_s"]} req/s, {cell["tokens_per_s"]} tokens/s");
+                    cells.Add(cell);
+                }
+            return cells;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task<int> CompleteAsync(HttpClient http, string model, string text, int maxTokens, CancellationToken ct)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = model,
+            ["temperature"] = 0,
+            ["max_completion_tokens"] = maxTokens,
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }),
+        };
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", body, ct);
+        var json = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {json}");
+        return json!["usage"]!["completion_tokens"]!.GetValue<int>();
+    }
+
+    // ---- single-sequence greedy decode: engine beside PyTorch eager ----
+
+    private static JsonObject MeasureDecode(string modelDir, int tokens, int threads, string? python)
+    {
+        var tokenizer = Tokenizer.Load(modelDir);
+        var prompt = ChatTemplate.ForTokenizer(tokenizer).Render([("user", "Write a long story about a lighthouse keeper.")], addGenerationPrompt: true).ids;
+        using var model = ModelLoader.Load(modelDir);
+        var generator = new Generator(model);
+        // No eos: exactly `tokens` tokens on both sides.
+        generator.Generate([prompt], new SamplingOptions { MaxNewTokens = 8 });
+        long first = 0, last = 0;
+        var result = generator.Generate([prompt], new SamplingOptions { MaxNewTokens = tokens },
+            onToken: (_, _) => { last = Stopwatch.GetTimestamp(); if (first == 0) first = last; })[0];
+        var ours = Math.Round((tokens - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds, 1);
+        Console.WriteLine($"decode: finetune {ours} tokens/s ({tokens} tokens, batch 1, {threads} threads)");
+        var decode = new JsonObject { ["tokens"] = tokens, ["prompt_tokens"] = prompt.Length, ["finetune_tokens_per_s"] = ours };
+        // The same with a rank-8 adapter set (what every served adapter request runs), and 16 sequences at once.
+        using (var adapter = LoraAdapter.Load(Path.Combine(Path.GetDirectoryName(modelDir)!, "adapters", "adapter-0"), model))
+        {
+            adapter.AttachTo(model);
+            var clock = Stopwatch.StartNew();
+            generator.Generate([prompt], new SamplingOptions { MaxNewTokens = tokens });
+            decode["finetune_lora_tokens_per_s"] = Math.Round(tokens / clock.Elapsed.TotalSeconds, 1);
+            clock.Restart();
+            generator.Generate(Enumerable.Repeat(prompt, 16).ToArray(), new SamplingOptions { MaxNewTokens = tokens });
+            decode["finetune_lora_batch16_tokens_per_s"] = Math.Round(16 * tokens / clock.Elapsed.TotalSeconds, 1);
+            LoraAdapter.Detach(model);
+        }
+        Console.WriteLine($"decode: finetune with a LoRA adapter {decode["finetune_lora_tokens_per_s"]} tokens/s (batch 1, prefill included), {decode["finetune_lora_batch16_tokens_per_s"]} tokens/s (batch 16)");
+        if (python is null) return decode;
+        try
+        {
+            var torch = RunTorch(python, modelDir, prompt, tokens, threads);
+            var theirs = torch["decode_tokens_per_s"]!.GetValue<double>();
+            var theirTokens = torch["tokens"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
+            int agree = 0;
+            while (agree < Math.Min(theirTokens.Length, result.Tokens.Length) && theirTokens[agree] == result.Tokens[agree]) agree++;
+            decode["torch_eager_tokens_per_s"] = Math.Round(theirs, 1);
+            decode["ratio_finetune_over_torch"] = Math.Round(ours / theirs, 2);
+            decode["torch_version"] = torch["torch"]!.GetValue<string>();
+            decode["greedy_tokens_agreeing"] = agree;
+            Console.WriteLine($"decode: torch eager {Math.Round(theirs, 1)} tokens/s (torch {torch["torch"]}); ratio {decode["ratio_finetune_over_torch"]}; first {agree}/{tokens} greedy tokens agree");
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or JsonException)
+        {
+            decode["torch_error"] = e.Message;
+            Console.Error.WriteLine($"decode: torch reference failed: {e.Message}");
+        }
+        return decode;
+    }
+
+    private static JsonObject RunTorch(string python, string modelDir, int[] prompt, int tokens, int threads)
+    {
+        var script = Path.Combine(Path.GetDirectoryName(modelDir)!, "torch_greedy.py");
+        File.WriteAllText(script, TorchGreedyLoop);
+        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, modelDir, JsonSerializer.Serialize(prompt), tokens.ToString(), threads.ToString() }) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{python} exited with {process.ExitCode}: {stderr.Result.Trim()}");
+        var lastLine = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? throw new InvalidOperationException("no output");
+        return JsonNode.Parse(lastLine)!.AsObject();
+    }
+
+    /// <summary>
+    /// Plain PyTorch eager greedy decoding with a concatenating KV cache (as transformers' DynamicCache), float32,
+    /// written from Hugging Face's modeling_qwen2.py / modeling_llama.py. Shares no code with the engine.
+    /// usage: torch_greedy.py MODEL_DIR PROMPT_IDS_JSON NEW_TOKENS THREADS
+    /// </summary>
+    private const string TorchGreedyLoop = """
+        import json, math, os, struct, sys, time
+        import torch
+
+        model_dir, prompt, n_new, threads = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        torch.set_num_threads(threads)
+        cfg = json.load(open(os.path.join(model_dir, "config.json")))
+
+        def read_safetensors(path):
+            with open(path, "rb") as f:
+                n = struct.unpack("<Q", f.read(8))[0]
+                header = json.loads(f.read(n))
+                data = f.read()
+            dtypes = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
+            out = {}
+            for name, info in header.items():
+                if name == "__metadata__":
+                    continue
+                s, e = info["data_offsets"]
+                out[name] = torch.frombuffer(bytearray(data[s:e]), dtype=dtypes[info["dtype"]]).reshape(info["shape"]).to(torch.float32)
+            return out
+
+        W = {}
+        index = os.path.join(model_dir, "model.safetensors.index.json")
+        for shard in (sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]):
+            W.update(read_safetensors(os.path.join(model_dir, shard)))
+
+        H, L = cfg["hidden_size"], cfg["num_hidden_layers"]
+        nh = cfg["num_attention_heads"]; nkv = cfg.get("num_key_value_heads", nh)
+        hd = cfg.get("head_dim") or H // nh
+        eps = cfg["rms_norm_eps"]; theta = cfg.get("rope_theta", 10000.0)
+        inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).to(torch.float32) / hd))
+        rs = cfg.get("rope_scaling")
+        if rs:
+            factor, lf, hf, old = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
+            wavelen = 2 * math.pi / inv_freq
+            inv_l = torch.where(wavelen > old / lf, inv_freq / factor, inv_freq)
+            smooth = (old / wavelen - lf) / (hf - lf)
+            medium = ~(wavelen < old / hf) * ~(wavelen > old / lf)
+            inv_freq = torch.where(medium, (1 - smooth) * inv_l / factor + smooth * inv_l, inv_l)
+        head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else W["lm_head.weight"]
+
+        def rms_norm(x, w):
+            return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+        def rotate_half(x):
+            x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+            return torch.cat((-x2, x1), dim=-1)
+
+        def lin(x, p):
+            y = x @ W[p + ".weight"].T
+            return y + W[p + ".bias"] if p + ".bias" in W else y
+
+        def forward(ids, start, cache):
+            T = len(ids)
+            pos = torch.arange(start, start + T, dtype=torch.float32)
+            emb = torch.cat((pos[:, None] * inv_freq[None, :],) * 2, dim=-1)
+            cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+            mask = torch.triu(torch.ones(T, start + T, dtype=torch.bool), start + 1) if T > 1 else None
+            h = W["model.embed_tokens.weight"][torch.tensor([ids])]
+            for i in range(L):
+                p = f"model.layers.{i}"
+                x = rms_norm(h, W[p + ".input_layernorm.weight"])
+                q = lin(x, p + ".self_attn.q_proj").view(1, T, nh, hd).transpose(1, 2)
+                k = lin(x, p + ".self_attn.k_proj").view(1, T, nkv, hd).transpose(1, 2)
+                v = lin(x, p + ".self_attn.v_proj").view(1, T, nkv, hd).transpose(1, 2)
+                q = q * cos + rotate_half(q) * sin
+                k = k * cos + rotate_half(k) * sin
+                if cache[i] is not None:
+                    k = torch.cat((cache[i][0], k), dim=2); v = torch.cat((cache[i][1], v), dim=2)
+                cache[i] = (k, v)
+                k = k.repeat_interleave(nh // nkv, dim=1); v = v.repeat_interleave(nh // nkv, dim=1)
+                att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+                if mask is not None:
+                    att = att.masked_fill(mask, float("-inf"))
+                o = (att.softmax(-1) @ v).transpose(1, 2).reshape(1, T, nh * hd)
+                h = h + lin(o, p + ".self_attn.o_proj")
+                x = rms_norm(h, W[p + ".post_attention_layernorm.weight"])
+                h = h + lin(torch.nn.functional.silu(lin(x, p + ".mlp.gate_proj")) * lin(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
+            return rms_norm(h[:, -1], W["model.norm.weight"]) @ head.T
+
+        with torch.no_grad():
+            cache = [None] * L
+            t0 = time.perf_counter()
+            tok = int(forward(prompt, 0, cache).argmax(-1))
+            t1 = time.perf_counter()
+            out = [tok]
+            for _ in range(n_new - 1):
+                tok = int(forward([tok], len(prompt) + len(out) - 1, cache).argmax(-1))
+                out.append(tok)
+            t2 = time.perf_counter()
+        print(json.dumps({"tokens": out, "decode_tokens_per_s": (n_new - 1) / (t2 - t1), "prefill_ms": (t1 - t0) * 1000,
+                          "threads": torch.get_num_threads(), "torch": torch.__version__}))
+        """;
+}
