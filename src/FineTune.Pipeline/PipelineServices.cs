@@ -36,6 +36,7 @@ public static class PipelineServices
         {
             services.AddHostedService<JobWorker>();
             services.AddHostedService(sp => sp.GetRequiredService<DropZoneScanner>());
+            services.AddHostedService<TrainingWatchdog>();
         }
         return services;
     }

@@ -109,6 +109,27 @@ public sealed class JobControlTests
     }
 
     [Fact]
+    public async Task TerminateFromAnotherHost_TheOwningHostStopsItsTrainingProcess()
+    {
+        var dir = RepoPaths.NewTempDirectory("watchdog");
+        await using var owner = await TestHost.StartAsync(dataDirectory: dir, training: Shell("echo 'progress step=1 loss=3 fraction=0.1'; exec sleep 30"));
+        var id = await SubmitAsync(owner, "{}");
+        await owner.WaitForStatusAsync(id, s => s["customStatus"]?["step"]?.GetValue<long>() == 1);
+        var jobs = (JobStore)owner.Services.GetService(typeof(JobStore))!;
+        var pid = int.Parse((await jobs.GetAsync(id))!.Value.State.StageData["train.run"].Split('-')[0]);
+        var apiOnly = TestHost.FastOptions();
+        apiOnly.RunWorkers = false;
+        apiOnly.ScanInterval = TimeSpan.Zero;
+        var other = await TestHost.StartAsync(dataDirectory: dir, options: apiOnly); // another process's API: cannot reach the child process
+        await using (other)
+        {
+            using var terminate = await other.Client.PostAsync($"/api/jobs/{id}/terminate", null);
+            Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        }
+        await AssertExitedAsync(pid);
+    }
+
+    [Fact]
     public async Task TrainingProcessFails_JobFailsWithItsExitCodeAndStderr()
     {
         await using var host = await TestHost.StartAsync(training: Shell("echo 'CUDA out of memory' >&2; exit 3"));

@@ -16,6 +16,10 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
 
     public string Name => "local";
 
+    /// <summary>Runs started by this process and still running, with their job ids (for <see cref="TrainingWatchdog"/>).</summary>
+    public IReadOnlyList<(TrainingRun Run, string JobId)> Running =>
+        _runs.Where(r => !r.Value.Process.HasExited).Select(r => (new TrainingRun(Name, r.Key), r.Value.JobId)).ToList();
+
     public Task<TrainingRun> StartAsync(TrainingTask task, CancellationToken ct)
     {
         var (exe, prefix) = Command();
@@ -25,8 +29,9 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         start.ArgumentList.Add("--spec");
         start.ArgumentList.Add(task.Spec);
         start.Environment["FINETUNE_STORAGE"] = storageSetting;
+        start.Environment["FINETUNE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {exe}");
-        var running = new RunningProcess(process);
+        var running = new RunningProcess(process, task.JobId);
         process.OutputDataReceived += (_, e) => running.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => running.OnError(e.Data);
         process.BeginOutputReadLine();
@@ -60,8 +65,9 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         return (self, []);
     }
 
-    private sealed class RunningProcess(Process process)
+    private sealed class RunningProcess(Process process, string jobId)
     {
+        public string JobId { get; } = jobId;
         private readonly object _gate = new();
         private string? _lastProgress;
         private readonly Queue<string> _stderr = new();
