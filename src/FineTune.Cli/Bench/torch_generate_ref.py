@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Plain PyTorch eager greedy generation with a KV cache on a Hugging Face Llama/Qwen2 folder (float32,
+CPU), independent of the C# engine: it parses config.json and safetensors itself. The reference beside
+`finetune bench generate`. Prints one JSON object: prefill and decode tokens/s.
+
+usage: torch_generate_ref.py MODEL_DIR --batch B --prompt P --new N [--threads T]
+"""
+import argparse, json, math, os, struct, time
+import torch
+
+ap = argparse.ArgumentParser()
+ap.add_argument("model"); ap.add_argument("--batch", type=int, default=1); ap.add_argument("--prompt", type=int, default=64)
+ap.add_argument("--new", type=int, default=64); ap.add_argument("--threads", type=int, default=2)
+a = ap.parse_args()
+torch.set_num_threads(a.threads)
+cfg = json.load(open(os.path.join(a.model, "config.json")))
+
+def read(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
+    dt = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
+    return {k: torch.frombuffer(bytearray(data[v["data_offsets"][0]:v["data_offsets"][1]]), dtype=dt[v["dtype"]]).reshape(v["shape"]).float()
+            for k, v in header.items() if k != "__metadata__"}
+W = {}
+idx = os.path.join(a.model, "model.safetensors.index.json")
+for f in (sorted(set(json.load(open(idx))["weight_map"].values())) if os.path.exists(idx) else ["model.safetensors"]):
+    W.update(read(os.path.join(a.model, f)))
+
+H, L, nh = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"]
+nkv = cfg.get("num_key_value_heads", nh); hd = cfg.get("head_dim") or H // nh; eps = cfg["rms_norm_eps"]
+inv = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2).float() / hd))
+head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else W["lm_head.weight"]
+
+def lin(x, p):
+    y = x @ W[p + ".weight"].T
+    return y + W[p + ".bias"] if p + ".bias" in W else y
+def norm(x, w): return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+def rot(x): h = x.shape[-1] // 2; return torch.cat((-x[..., h:], x[..., :h]), -1)
+
+def forward(ids, cache, start):
+    B, T = ids.shape
+    pos = torch.arange(start, start + T).float()
+    f = pos[:, None] * inv[None]; e = torch.cat((f, f), -1); cos, sin = e.cos(), e.sin()
+    h = W["model.embed_tokens.weight"][ids]
+    for i in range(L):
+        p = f"model.layers.{i}"; x = norm(h, W[p + ".input_layernorm.weight"])
+        q = lin(x, p + ".self_attn.q_proj").view(B, T, nh, hd).transpose(1, 2)
+        k = lin(x, p + ".self_attn.k_proj").view(B, T, nkv, hd).transpose(1, 2)
+        v = lin(x, p + ".self_attn.v_proj").view(B, T, nkv, hd).transpose(1, 2)
+        q = q * cos + rot(q) * sin; k = k * cos + rot(k) * sin
+        if cache[i] is not None: k = torch.cat((cache[i][0], k), 2); v = torch.cat((cache[i][1], v), 2)
+        cache[i] = (k, v)
+        kk = k.repeat_interleave(nh // nkv, 1); vv = v.repeat_interleave(nh // nkv, 1)
+        att = (q @ kk.transpose(-1, -2)) / math.sqrt(hd)
+        S = kk.shape[2]
+        if T > 1: att = att.masked_fill(torch.ones(T, S, dtype=torch.bool).triu(S - T + 1), float("-inf"))
+        o = (att.softmax(-1) @ vv).transpose(1, 2).reshape(B, T, nh * hd)
+        h = h + lin(o, p + ".self_attn.o_proj")
+        x = norm(h, W[p + ".post_attention_layernorm.weight"])
+        h = h + lin(torch.nn.functional.silu(lin(x, p + ".mlp.gate_proj")) * lin(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
+    return norm(h[:, -1], W["model.norm.weight"]) @ head.T
+
+torch.manual_seed(0)
+ids = torch.randint(0, cfg["vocab_size"], (a.batch, a.prompt))
+with torch.no_grad():
+    forward(ids[:, :8], [None] * L, 0)  # warm-up
+    cache = [None] * L
+    t0 = time.perf_counter(); nxt = forward(ids, cache, 0).argmax(-1, keepdim=True); t1 = time.perf_counter()
+    for s in range(a.new - 1):
+        nxt = forward(nxt, cache, a.prompt + s).argmax(-1, keepdim=True)
+    t2 = time.perf_counter()
+print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "threads": torch.get_num_threads(),
+                  "prefill_tokens_per_s": round(a.batch * a.prompt / (t1 - t0), 1),
+                  "decode_tokens_per_s": round(a.batch * (a.new - 1) / (t2 - t1), 1) if a.new > 1 else None}))
