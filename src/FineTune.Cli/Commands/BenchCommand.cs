@@ -13,6 +13,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks; each prints one JSON object on its last line.");
         bench.Subcommands.Add(BenchMatmulCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
+        bench.Subcommands.Add(BenchGenerateCommand.Create());
         bench.Subcommands.Add(BenchPipelineCommand.Create());
         bench.Subcommands.Add(BenchValidateCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
