@@ -74,7 +74,7 @@ public static class BenchPipelineCommand
         var scriptRoot = Path.Combine(Path.GetTempPath(), $"finetune-bench-root-{Guid.NewGuid():N}");
         Directory.CreateDirectory(scriptRoot);
         var settings = HostSettingsLoader.Load(connection is null ? dataDir : null, connection, "http://127.0.0.1:0", scriptRoot);
-        var app = FineTuneHost.Build(settings, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        var app = FineTuneHost.Build(settings, b => b.Logging.SetMinimumLevel(LogLevel.Error));
         await app.StartAsync(ct);
         try
         {
