@@ -104,6 +104,20 @@ public sealed class JobPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnreadableQueueMessage_MovesToThePoisonQueue()
+    {
+        await _host.Storage.Queues.SendAsync(Containers.JobQueue, "not a wake message");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        IReadOnlyList<QueueMessage> poisoned = [];
+        while (poisoned.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            poisoned = await _host.Storage.Queues.ReceiveAsync(Containers.JobPoisonQueue, 32, TimeSpan.FromSeconds(30));
+        }
+        Assert.Equal("not a wake message", Assert.Single(poisoned).Text);
+    }
+
+    [Fact]
     public async Task BrokenManifest_FailsJobNamingTheManifest()
     {
         await Blobs.UploadTextAsync(Containers.Uploads, "m/x.job.json", "{ not json");
