@@ -31,7 +31,7 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         start.Environment["FINETUNE_STORAGE"] = storageSetting;
         start.Environment["FINETUNE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {exe}");
-        var running = new RunningProcess(process, task.JobId);
+        var running = new RunningProcess(process, task.JobId, storageSetting);
         process.OutputDataReceived += (_, e) => running.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => running.OnError(e.Data);
         process.BeginOutputReadLine();
@@ -65,7 +65,7 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         return (self, []);
     }
 
-    private sealed class RunningProcess(Process process, string jobId)
+    private sealed class RunningProcess(Process process, string jobId, string secret)
     {
         public string JobId { get; } = jobId;
         private readonly object _gate = new();
@@ -101,7 +101,8 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
                 return Process.ExitCode == 0
                     ? new TrainingProgress(TrainingRunState.Succeeded, 1, L("step"), D("loss"))
                     : new TrainingProgress(TrainingRunState.Failed, D("fraction"), L("step"), D("loss"),
-                        $"exit code {Process.ExitCode}: {string.Join(" | ", _stderr.TakeLast(5))}");
+                        // The storage setting may hold an account key: never let it reach a job's status.
+                        $"exit code {Process.ExitCode}: {string.Join(" | ", _stderr.TakeLast(5)).Replace(secret, "***")}");
             }
         }
     }
