@@ -163,19 +163,25 @@ public static class BenchServeCommand
         var ours = Math.Round((tokens - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds, 1);
         Console.WriteLine($"decode: finetune {ours} tokens/s ({tokens} tokens, batch 1, {threads} threads)");
         var decode = new JsonObject { ["tokens"] = tokens, ["prompt_tokens"] = prompt.Length, ["finetune_tokens_per_s"] = ours };
-        // The same with a rank-8 adapter set (what every served adapter request runs), and 16 sequences at once.
+        // Generation tokens/s (prefill included) by batch size, on the base and with a rank-8 adapter set: what the
+        // serving worker runs per batch.
+        var byBatch = new JsonArray();
         using (var adapter = LoraAdapter.Load(Path.Combine(Path.GetDirectoryName(modelDir)!, "adapters", "adapter-0"), model))
-        {
-            adapter.AttachTo(model);
-            var clock = Stopwatch.StartNew();
-            generator.Generate([prompt], new SamplingOptions { MaxNewTokens = tokens });
-            decode["finetune_lora_tokens_per_s"] = Math.Round(tokens / clock.Elapsed.TotalSeconds, 1);
-            clock.Restart();
-            generator.Generate(Enumerable.Repeat(prompt, 16).ToArray(), new SamplingOptions { MaxNewTokens = tokens });
-            decode["finetune_lora_batch16_tokens_per_s"] = Math.Round(16 * tokens / clock.Elapsed.TotalSeconds, 1);
-            LoraAdapter.Detach(model);
-        }
-        Console.WriteLine($"decode: finetune with a LoRA adapter {decode["finetune_lora_tokens_per_s"]} tokens/s (batch 1, prefill included), {decode["finetune_lora_batch16_tokens_per_s"]} tokens/s (batch 16)");
+            foreach (var lora in new[] { false, true })
+            {
+                if (lora) adapter.AttachTo(model);
+                foreach (var batch in new[] { 1, 4, 16 })
+                {
+                    int n = Math.Min(tokens, 64);
+                    var clock = Stopwatch.StartNew();
+                    generator.Generate(Enumerable.Repeat(prompt, batch).ToArray(), new SamplingOptions { MaxNewTokens = n });
+                    var rate = Math.Round(batch * n / clock.Elapsed.TotalSeconds, 1);
+                    byBatch.Add(new JsonObject { ["lora"] = lora, ["batch"] = batch, ["new_tokens"] = n, ["tokens_per_s"] = rate });
+                    Console.WriteLine($"generate: {(lora ? "lora" : "base")} batch {batch,2}: {rate} tokens/s ({n} new tokens each, prefill included)");
+                }
+                LoraAdapter.Detach(model);
+            }
+        decode["finetune_generate_by_batch"] = byBatch;
         if (python is null) return decode;
         try
         {

@@ -91,6 +91,10 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
             await e.WriteAsync(http.Response, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally
+        {
+            job.Cancel(); // however the handler ends (client gone, write failed), the worker stops spending steps on it
+        }
     }
 
     private GenerationJob CreateJob(ChatCompletionRequest request, AdapterEntry? adapter)
@@ -150,10 +154,9 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
         await body.FlushAsync(ct);
     }
 
+    /// <summary>The body as JSON whatever its Content-Type (curl -d sends a form type), as lenient servers do.</summary>
     private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
-            throw OpenAiError.Invalid($"The body must be JSON (Content-Type application/json), not {type}.", null);
         try
         {
             using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);

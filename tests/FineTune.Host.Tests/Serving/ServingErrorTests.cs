@@ -111,6 +111,33 @@ public sealed class ServingErrorTests(ServingFixture fx)
         }
     }
 
+    [Fact]
+    public async Task ClientDisconnect_MidStream_StopsItsGeneration()
+    {
+        (string, string)[] messages = [("user", "count")];
+        var reference = fx.Reference("gamma", messages, 300);
+        Assert.Equal(Models.Generation.FinishReason.Length, reference.Finish); // precondition: 300 tokens unless cut short
+        var before = fx.Worker.Stats;
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"gamma","stream":true,"temperature":0,"max_tokens":300,"messages":[{"role":"user","content":"count"}]}""",
+                Encoding.UTF8, "application/json"),
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // No draining on dispose (HttpClient otherwise reads the rest of the response to reuse the connection).
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = fx.Host.Client.BaseAddress };
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (fx.Worker.Stats.Sequences == before.Sequences && DateTime.UtcNow < deadline) await Task.Delay(20);
+        var after = fx.Worker.Stats;
+        Assert.Equal(before.Sequences + 1, after.Sequences);
+        Assert.True(after.CompletionTokens - before.CompletionTokens < 300, $"generated {after.CompletionTokens - before.CompletionTokens} tokens for a client that left ({clock.ElapsedMilliseconds} ms)");
+    }
+
     private async Task<(HttpStatusCode, string, HttpResponseMessage)> PostAsyncRaw(string json)
     {
         var response = await fx.Host.Client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
