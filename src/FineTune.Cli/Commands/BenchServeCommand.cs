@@ -33,14 +33,16 @@ public static class BenchServeCommand
         var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
         var python = new Option<string>("--python") { Description = "Python with torch for the reference loop.", DefaultValueFactory = _ => "/usr/bin/python3" };
         var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch reference." };
+        var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 16 };
         var command = new Command("serve", "Serving throughput (1 and 8 adapters, concurrency 1/4/16) and decode tokens/s beside PyTorch eager.")
-            { requests, maxTokens, decodeTokens, threads, python, noTorch };
+            { requests, maxTokens, decodeTokens, threads, python, noTorch, maxBatch };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             int n = pr.GetValue(requests), m = pr.GetValue(maxTokens), d = pr.GetValue(decodeTokens);
-            if (n < 1 || m < 1 || d < 2)
+            int b = pr.GetValue(maxBatch);
+            if (n < 1 || m < 1 || d < 2 || b < 1)
             {
-                Console.Error.WriteLine("finetune bench serve: --requests and --max-tokens at least 1, --decode-tokens at least 2");
+                Console.Error.WriteLine("finetune bench serve: --requests and --max-tokens at least 1, --decode-tokens at least 2, --max-batch at least 1");
                 return ExitCodes.Usage;
             }
             int t = Torch.Torch.ConfigureThreads(pr.GetValue(threads));
@@ -50,8 +52,8 @@ public static class BenchServeCommand
                 var modelDir = Path.Combine(root, "model");
                 var adaptersDir = Path.Combine(root, "adapters");
                 WriteModel(modelDir, adaptersDir, 8);
-                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n };
-                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, ct);
+                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n, ["max_batch"] = b };
+                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, ct);
                 results["decode"] = MeasureDecode(modelDir, d, t, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
                 Console.WriteLine(results.ToJsonString());
                 return ExitCodes.Ok;
@@ -84,11 +86,11 @@ public static class BenchServeCommand
 
     // ---- serving throughput over HTTP ----
 
-    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int maxTokens, CancellationToken ct)
+    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int maxTokens, int maxBatch, CancellationToken ct)
     {
         var scriptRoot = Directory.CreateDirectory(Path.Combine(root, "script-root")).FullName;
         var settings = HostSettingsLoader.Load(Path.Combine(root, "data"), null, "http://127.0.0.1:0", scriptRoot);
-        var serving = new ServingOptions { ModelDirectory = modelDir, BaseModelId = "tiny", AdaptersDirectory = adaptersDir, MaxLoadedAdapters = 8, MaxQueuedRequests = 1024 };
+        var serving = new ServingOptions { ModelDirectory = modelDir, BaseModelId = "tiny", AdaptersDirectory = adaptersDir, MaxLoadedAdapters = 8, MaxBatchSize = maxBatch, MaxQueuedRequests = 1024 };
         var app = FineTuneHost.Build(settings, b =>
         {
             b.Logging.SetMinimumLevel(LogLevel.Warning);
