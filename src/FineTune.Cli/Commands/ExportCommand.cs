@@ -11,16 +11,20 @@ public static class ExportCommand
         var model = new Option<string>("--model") { Description = "Base model folder.", Required = true };
         var adapter = new Option<string>("--adapter") { Description = "LoRA adapter folder (PEFT format).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the merged checkpoint.", Required = true };
-        var shard = new Option<int>("--max-shard-mb") { Description = "Largest safetensors shard, in MiB.", DefaultValueFactory = _ => 5120 };
+        var shard = new Option<string>("--max-shard-size") { Description = "Largest safetensors shard, as transformers writes it: 5GB, 500MB, 200KB (decimal) or GiB/MiB/KiB.", DefaultValueFactory = _ => "5GB" };
         var cmd = new Command("export", "Merge a LoRA adapter into its base and write a Hugging Face checkpoint (sharded safetensors, config, tokenizer).")
             { model, adapter, output, shard };
         cmd.SetAction(pr =>
         {
-            if (pr.GetValue(shard) < 1) { Console.Error.WriteLine("finetune export: --max-shard-mb must be >= 1"); return ExitCodes.Usage; }
+            if (ParseSize(pr.GetValue(shard)!) is not long maxShard || maxShard < 1)
+            {
+                Console.Error.WriteLine($"finetune export: --max-shard-size '{pr.GetValue(shard)}' is not a size such as 5GB or 500MB");
+                return ExitCodes.Usage;
+            }
             Torch.Torch.ConfigureThreads();
             try
             {
-                var files = AdapterExport.Export(pr.GetValue(model)!, pr.GetValue(adapter)!, pr.GetValue(output)!, (long)pr.GetValue(shard) << 20);
+                var files = AdapterExport.Export(pr.GetValue(model)!, pr.GetValue(adapter)!, pr.GetValue(output)!, maxShard);
                 Console.WriteLine($"export: wrote {files.Count} safetensors file(s) to {Path.GetFullPath(pr.GetValue(output)!)}");
                 return ExitCodes.Ok;
             }
@@ -36,5 +40,19 @@ public static class ExportCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>"5GB" → 5·10⁹, "2GiB" → 2·2³⁰, "100" → 100 bytes; null when unreadable.</summary>
+    public static long? ParseSize(string text)
+    {
+        var t = text.Trim().ToUpperInvariant();
+        var digits = new string(t.TakeWhile(c => char.IsDigit(c) || c == '.').ToArray());
+        if (!double.TryParse(digits, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)) return null;
+        double factor = t[digits.Length..].Trim() switch
+        {
+            "" or "B" => 1, "KB" => 1e3, "MB" => 1e6, "GB" => 1e9, "KIB" => 1 << 10, "MIB" => 1 << 20, "GIB" => 1 << 30,
+            _ => double.NaN,
+        };
+        return double.IsNaN(factor) ? null : (long)(n * factor);
     }
 }

@@ -19,6 +19,16 @@ public static class StorageTraining
 {
     public static async Task<int> RunAsync(string storageSetting, string specAddress, bool resume, CancellationToken ct)
     {
+        try { return await RunCoreAsync(storageSetting, specAddress, resume, ct); }
+        catch (ArgumentException e) { Console.Error.WriteLine($"finetune train: {e.Message}"); return ExitCodes.Usage; }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or StorageException or System.Text.Json.JsonException)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private static async Task<int> RunCoreAsync(string storageSetting, string specAddress, bool resume, CancellationToken ct)
+    {
         var storage = Directory.Exists(storageSetting) ? StorageAccount.FromDirectory(storageSetting) : StorageAccount.FromConnectionString(storageSetting);
         var (specContainer, specName) = Split(specAddress);
         var text = await storage.Blobs.ReadTextAsync(specContainer, specName, ct);
