@@ -17,6 +17,8 @@ public sealed record ServingOptions
     public int MaxQueuedRequests { get; init; } = 64;
     /// <summary>The Retry-After a 429 carries.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How often the deployments container is checked for new, changed or removed deployments (<see cref="DeploymentSync"/>).</summary>
+    public TimeSpan DeploymentPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public string ResolvedBaseModelId => BaseModelId ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory)));
 
@@ -29,6 +31,7 @@ public sealed record ServingOptions
         if (MaxBatchSize < 1) problems.Add($"max batch size must be >= 1 (got {MaxBatchSize})");
         if (MaxQueuedRequests < 0) problems.Add($"max queued requests must be >= 0 (got {MaxQueuedRequests})");
         if (RetryAfter < TimeSpan.Zero) problems.Add("Retry-After must not be negative");
+        if (DeploymentPollInterval <= TimeSpan.Zero) problems.Add("the deployment poll interval must be positive");
         if (ResolvedBaseModelId.Length == 0) problems.Add("the base model needs an id");
         return problems;
     }

@@ -20,9 +20,11 @@ public static class ServingServices
         services.AddSingleton(_ => served); // a factory, so the container disposes the model at shutdown
         services.TryAddSingleton(TimeProvider.System);
         if (options.AdaptersDirectory is { } dir) services.AddSingleton<IAdapterCatalog>(new FolderAdapterCatalog(dir));
-        // The pipeline's Deploy stage registers trained jobs here (see DeploymentCatalog).
+        // Deployments published by the pipeline's Deploy stage (deployments/*.json) are registered here by DeploymentSync.
         services.AddSingleton<DeploymentCatalog>();
         services.AddSingleton<IAdapterCatalog>(sp => sp.GetRequiredService<DeploymentCatalog>());
+        services.AddSingleton<DeploymentSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentSync>());
         services.AddSingleton<ModelResolver>();
         services.AddSingleton<GenerationWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<GenerationWorker>());
