@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-apt_packages=(libtorch-dev libopenblas0-pthread cmake g++ make python3-torch poppler-utils nodejs npm)
+apt_packages=(libtorch-dev libopenblas0-pthread cmake g++ make python3-torch poppler-utils curl nodejs npm)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
