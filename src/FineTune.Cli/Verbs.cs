@@ -19,6 +19,7 @@ public static class Verbs
         yield return TrainCommand.Create();
         yield return ExportCommand.Create();
         yield return ChatCommand.Create();
+        yield return EvalCommand.Create();
         yield return BenchCommand.Create();
     }
 }
