@@ -8,8 +8,6 @@ namespace FineTune.Training.Evaluation;
 /// </summary>
 public sealed record EvalItem(IReadOnlyList<ChatMessage> Prompt, string Answer)
 {
-    private (string Value, ReferenceKind Kind)? _reference;
-
     /// <summary>A GSM8K record: the question as the one user turn.</summary>
     public static EvalItem FromGsm8k(string question, string answer) => new([new ChatMessage("user", question)], answer);
 
@@ -24,9 +22,9 @@ public sealed record EvalItem(IReadOnlyList<ChatMessage> Prompt, string Answer)
     }
 
     /// <summary>The normalized reference (see <see cref="Gsm8kScoring.Reference"/>).</summary>
-    public string Reference => (_reference ??= Gsm8kScoring.Reference(Answer)).Value;
+    public string Reference => Gsm8kScoring.Reference(Answer).Value;
 
-    public ReferenceKind ReferenceKind => (_reference ??= Gsm8kScoring.Reference(Answer)).Kind;
+    public ReferenceKind ReferenceKind => Gsm8kScoring.Reference(Answer).Kind;
 
     /// <summary>This item as prior turns of a few-shot prompt: its non-system turns and its answer.</summary>
     public IEnumerable<ChatMessage> AsShot() =>

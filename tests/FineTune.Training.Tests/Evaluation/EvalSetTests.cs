@@ -75,4 +75,20 @@ public class EvalSetTests
         Assert.Equal(new AdapterRef("tuned", "/runs/a/adapter"), AdapterRef.Parse("tuned=/runs/a/adapter"));
         Assert.Throws<ArgumentException>(() => new AdapterRef("base", "/x").Validate());
     }
+
+    [Fact]
+    public async Task HeldOutAsync_ValidationCount_IsTheTrainersSplit_AndNoShareIsAnError()
+    {
+        using var dir = new TempDir();
+        var examples = TestModels.QaPairs(12);
+        var data = TestModels.WriteJsonl(dir, "train.jsonl", examples);
+        var spec = new TrainingSpec { Model = "m", Data = data, Output = dir["out"], ValidationCount = 3 };
+        var heldOut = await EvalSet.HeldOutAsync(spec);
+        var (_, validation) = TrainingData.Split(await TrainingData.LoadAsync(data), 0, 3);
+        Assert.Equal(validation.Select(v => v.Messages[^1].Content), heldOut.Select(h => h.Answer));
+        Assert.Equal(3, heldOut.Count);
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => EvalSet.HeldOutAsync(spec with { ValidationCount = 0 }));
+        Assert.Contains("nothing was held out", e.Message);
+    }
 }
