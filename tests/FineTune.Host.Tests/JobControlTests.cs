@@ -36,10 +36,44 @@ public sealed class JobControlTests
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
     }
 
+    /// <summary>
+    /// A stand-in for `finetune train|eval --spec ADDR`: prints progress; as eval it writes the results blob with the
+    /// given gate decision into the embedded store (container c, blob a/b is the file $FINETUNE_STORAGE/c/a/b).
+    /// </summary>
+    private static string TrainThenEvaluate(string gateOutcome, double baseScore, double tunedScore) =>
+        "echo 'progress step=7 loss=1.25 fraction=0.5'; sleep 0.6; " +
+        "if [ \"$1\" = eval ]; then f=\"$FINETUNE_STORAGE/${3%spec.json}results.json\"; " +
+        $"printf '{{\"gate\":{{\"outcome\":\"{gateOutcome}\",\"baseScore\":{baseScore},\"tunedScore\":{tunedScore},\"reason\":\"gate says {gateOutcome}\"}}}}' > \"$f\"; fi; exit 0";
+
+    [Fact]
+    public async Task Gate_NotPassed_WaitsForApproval_AndFailOutcomeFailsTheJob()
+    {
+        await using (var host = await TestHost.StartAsync(training: Shell(TrainThenEvaluate("AwaitApproval", 0.4, 0.3))))
+        {
+            var id = await SubmitAsync(host, """{"deploymentName":"held","baseModel":"tiny"}""");
+            var waiting = await host.WaitForStatusAsync(id, s => s["customStatus"]?["waitingFor"] is not null);
+            Assert.Equal("deploy", waiting["customStatus"]!["stage"]!.GetValue<string>());
+            Assert.Equal(0.4, waiting["customStatus"]!["baseScore"]!.GetValue<double>());
+            Assert.Equal(0.3, waiting["customStatus"]!["tunedScore"]!.GetValue<double>());
+            using var reject = await host.Client.PostAsync($"/api/jobs/{id}/raiseEvent/reject", null);
+            var done = await host.WaitForStatusAsync(id);
+            Assert.Equal("Completed", TestHost.Status(done));
+            Assert.False(done["output"]!["deployed"]!.GetValue<bool>());
+            Assert.Null(await host.Storage.Blobs.GetPropertiesAsync(Containers.Deployments, "held.json"));
+        }
+        await using (var host = await TestHost.StartAsync(training: Shell(TrainThenEvaluate("Fail", 0.4, 0.3))))
+        {
+            var id = await SubmitAsync(host, """{"onGateFail":"fail","baseModel":"tiny"}""");
+            var done = await host.WaitForStatusAsync(id);
+            Assert.Equal("Failed", TestHost.Status(done));
+            Assert.Contains("gate says Fail", done["output"]!.ToJsonString());
+        }
+    }
+
     [Fact]
     public async Task ApprovalGate_TrainAndEvaluateSucceed_DeploysOnlyAfterApprove()
     {
-        await using var host = await TestHost.StartAsync(training: Shell("echo 'progress step=7 loss=1.25 fraction=0.5'; sleep 0.6; exit 0"));
+        await using var host = await TestHost.StartAsync(training: Shell(TrainThenEvaluate("Deploy", 0.1, 0.4)));
         var id = await SubmitAsync(host, """{"requireApproval":true,"deploymentName":"demo","baseModel":"tiny"}""");
 
         var training = await host.WaitForStatusAsync(id, s => s["customStatus"]?["step"]?.GetValue<long>() == 7);
@@ -61,6 +95,8 @@ public sealed class JobControlTests
         var trainEvents = done["historyEvents"]!.AsArray().Where(e => e!["stage"]?.GetValue<string>() == "train").Select(e => e!["eventType"]!.GetValue<string>()).ToList();
         Assert.Equal(["StageStarted", "TimerCreated", "StageCompleted"], trainEvents);
         Assert.True(done["output"]!["deployed"]!.GetValue<bool>());
+        Assert.Equal(0.1, done["output"]!["baseScore"]!.GetValue<double>());
+        Assert.Equal(0.4, done["output"]!["tunedScore"]!.GetValue<double>());
         var deployment = JsonNode.Parse((await host.Storage.Blobs.ReadTextAsync(Containers.Deployments, "demo.json"))!)!;
         Assert.Equal($"adapters/{id}/", deployment["adapter"]!.GetValue<string>());
     }

@@ -52,6 +52,7 @@ public static class TrainCommand
         };
         cmd.SetAction(async (pr, ct) =>
         {
+            ParentWatchdog.Start();
             TrainingSpec s;
             if (pr.GetValue(spec) is { } specArg)
             {
@@ -118,6 +119,43 @@ public static class TrainCommand
     {
         Console.Error.WriteLine($"finetune train: {message}");
         return code;
+    }
+}
+
+/// <summary>
+/// The local training backend sets FINETUNE_PARENT_PID: a host killed with SIGKILL cannot stop its
+/// trainer, so the trainer stops itself (exit 3) once that process is gone. Checkpoints make the
+/// restarted run resume.
+/// </summary>
+internal static class ParentWatchdog
+{
+    public static void Start()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("FINETUNE_PARENT_PID"), out var pid) || pid <= 0) return;
+        var thread = new Thread(() =>
+        {
+            while (true)
+            {
+                Thread.Sleep(1000);
+                if (!Alive(pid))
+                {
+                    Console.Error.WriteLine($"finetune: parent process {pid} is gone; stopping");
+                    Environment.Exit(3);
+                }
+            }
+        }) { IsBackground = true, Name = "parent-watchdog" };
+        thread.Start();
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 }
 

@@ -27,6 +27,10 @@ public sealed record JobManifest
     public string InvalidLines { get; init; } = "fail";
     /// <summary>When true, Deploy waits for an "approve" (or "reject") event.</summary>
     public bool RequireApproval { get; init; }
+    /// <summary>The deployment gate: deploy when tuned accuracy ≥ base accuracy + this (default 0).</summary>
+    public double MinImprovement { get; init; }
+    /// <summary>When the gate is not passed: "wait" (default) for approve/reject, "fail" the job, or "deploy" anyway.</summary>
+    public string OnGateFail { get; init; } = "wait";
     /// <summary>Fraction of examples held out for validation when no eval set is given.</summary>
     public double ValidationFraction { get; init; } = 0.1;
 
@@ -41,6 +45,10 @@ public sealed record JobManifest
             problems.Add($"invalidLines must be \"fail\" or \"drop\", not \"{InvalidLines}\"");
         if (ValidationFraction is < 0 or >= 1)
             problems.Add($"validationFraction must be in [0, 1), not {ValidationFraction}");
+        if (MinImprovement is < -1 or > 1 || double.IsNaN(MinImprovement))
+            problems.Add($"minImprovement must be in [-1, 1] (an accuracy difference), not {MinImprovement}");
+        if (OnGateFail is not ("wait" or "fail" or "deploy"))
+            problems.Add($"onGateFail must be \"wait\", \"fail\" or \"deploy\", not \"{OnGateFail}\"");
         if (GeneralData is { } mix && (mix.Fraction is <= 0 or > 1 || string.IsNullOrWhiteSpace(mix.Dataset)))
             problems.Add("generalData needs a dataset blob name and a fraction in (0, 1]");
         if (DeploymentName is { } name && (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))))

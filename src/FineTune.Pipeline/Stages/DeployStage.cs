@@ -6,9 +6,11 @@ using FineTune.Pipeline.Training;
 namespace FineTune.Pipeline.Stages;
 
 /// <summary>
-/// Publishes the adapter as deployments/{name}.json (what serving reads), after an "approve" event when the manifest
-/// asks for a gate; "reject" ends the job Completed without deploying. Needs a trained adapter, so without a training
-/// backend it fails like Train.
+/// Acts on the deployment gate the evaluator decided (tuned ≥ base + minImprovement, else the manifest's onGateFail:
+/// wait, fail or deploy) and publishes the adapter as deployments/{name}.json (what serving reads), after an "approve"
+/// event when the gate or the manifest (requireApproval) asks for one; "reject" ends the job Completed without
+/// deploying. Both scores and the decision go into the status and the output. Needs a trained adapter, so without a
+/// training backend it fails like Train.
 /// </summary>
 public sealed class DeployStage(ITrainingBackend backend) : IJobStage
 {
@@ -19,13 +21,34 @@ public sealed class DeployStage(ITrainingBackend backend) : IJobStage
         if (backend is NotConfiguredTrainingBackend) return new StageOutcome.Failed(NotConfiguredTrainingBackend.Reason);
         var job = context.Job;
         var name = job.Input.Manifest.DeploymentName ?? $"ft-{job.Id[..12]}";
-        if (job.Input.Manifest.RequireApproval)
+        // The evaluator applied the deployment gate (tuned ≥ base + minImprovement) and wrote its decision.
+        var results = await context.Storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(job.Id), ct);
+        var gate = results is null ? null : (JsonNode.Parse(results) as JsonObject)?["gate"] as JsonObject;
+        if (gate is null) return new StageOutcome.Failed($"evaluation results {Containers.Jobs}/{JobPaths.EvaluationResults(job.Id)} are missing or have no gate decision");
+        var outcome = gate["outcome"]?.GetValue<string>() ?? "";
+        var scores = new JsonObject
+        {
+            ["baseScore"] = gate["baseScore"]?.DeepClone(), ["tunedScore"] = gate["tunedScore"]?.DeepClone(),
+            ["gate"] = outcome, ["gateReason"] = gate["reason"]?.DeepClone(),
+        };
+        if (outcome.Equals("Fail", StringComparison.OrdinalIgnoreCase))
+            return new StageOutcome.Failed(gate["reason"]?.GetValue<string>() ?? "the deployment gate failed the job");
+        bool needsApproval = job.Input.Manifest.RequireApproval || outcome.Equals("AwaitApproval", StringComparison.OrdinalIgnoreCase);
+        if (needsApproval)
         {
             if (job.PendingEvents.Contains("reject", StringComparer.OrdinalIgnoreCase))
-                return new StageOutcome.Completed(new JsonObject { ["deployed"] = false, ["reason"] = "rejected" });
+            {
+                var rejected = scores.DeepClone().AsObject();
+                rejected["deployed"] = false;
+                rejected["reason"] = "rejected";
+                return new StageOutcome.Completed(rejected);
+            }
             if (!job.PendingEvents.Contains("approve", StringComparer.OrdinalIgnoreCase))
             {
-                await context.ReportAsync(new JsonObject { ["waitingFor"] = "approve", ["message"] = $"raise \"approve\" or \"reject\" to deploy {name}" }, ct);
+                var waiting = scores.DeepClone().AsObject();
+                waiting["waitingFor"] = "approve";
+                waiting["message"] = $"raise \"approve\" or \"reject\" to deploy {name} ({gate["reason"]})";
+                await context.ReportAsync(waiting, ct);
                 return new StageOutcome.WaitForEvent("approve", "reject");
             }
         }
@@ -36,8 +59,14 @@ public sealed class DeployStage(ITrainingBackend backend) : IJobStage
             ["baseModel"] = job.Input.Manifest.BaseModel,
             ["adapter"] = $"{Containers.Adapters}/{JobPaths.AdapterFolder(job.Id)}",
             ["evaluation"] = $"{Containers.Jobs}/{JobPaths.EvaluationResults(job.Id)}",
+            ["baseScore"] = gate["baseScore"]?.DeepClone(),
+            ["tunedScore"] = gate["tunedScore"]?.DeepClone(),
         };
         await context.Storage.Blobs.UploadTextAsync(Containers.Deployments, $"{name}.json", record.ToJsonString(JobJson.Options), ct: ct);
-        return new StageOutcome.Completed(new JsonObject { ["deployed"] = true, ["deployment"] = name, ["adapter"] = record["adapter"]!.DeepClone() });
+        var output = scores.DeepClone().AsObject();
+        output["deployed"] = true;
+        output["deployment"] = name;
+        output["adapter"] = record["adapter"]!.DeepClone();
+        return new StageOutcome.Completed(output);
     }
 }

@@ -23,6 +23,8 @@ public sealed class EvaluateStage(ITrainingBackend backend) : BackendTaskStage(b
             ["adapter"] = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}",
             ["data"] = $"{Containers.Datasets}/{JobPaths.ValidationData(id)}",
             ["results"] = $"{Containers.Jobs}/{JobPaths.EvaluationResults(id)}",
+            ["minImprovement"] = context.Job.Input.Manifest.MinImprovement,
+            ["onGateFail"] = context.Job.Input.Manifest.OnGateFail,
         };
     }
 }
