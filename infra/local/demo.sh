@@ -10,7 +10,8 @@ cd "$root"
 bash infra/local/setup.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build src/FineTune.Cli -c Release -nologo -v q
-ft() { dotnet "$root/src/FineTune.Cli/bin/Release/net10.0/finetune.dll" "$@"; }
+dll="$root/src/FineTune.Cli/bin/Release/net10.0/finetune.dll"
+ft() { dotnet "$dll" "$@"; }
 
 demo="$root/.demo"
 port=${FINETUNE_DEMO_PORT:-7071}
@@ -21,11 +22,15 @@ echo "== 1. a tiny random Qwen2 base model (no download)"
 ft model init --arch qwen2 --out "$demo/models/tiny-qwen2"
 
 echo "== 2. finetune serve on $url (embedded store in .demo/data, local training backend)"
-export Pipeline__Training__Backend=local
-ft serve --data-dir "$demo/data" --urls "$url" --model "$demo/models/tiny-qwen2" > "$demo/serve.log" 2>&1 &
+if curl -s -o /dev/null "$url/"; then echo "something already listens on $url; stop it or set FINETUNE_DEMO_PORT"; exit 1; fi
+export Pipeline__Training__Backend=local Pipeline__TrainingPollInterval=00:00:01
+dotnet "$dll" serve --data-dir "$demo/data" --urls "$url" --model "$demo/models/tiny-qwen2" > "$demo/serve.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -sf "$url/" > /dev/null && break; sleep 0.5; done
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  kill -0 $server 2>/dev/null || { echo "server exited; see $demo/serve.log"; tail -5 "$demo/serve.log"; exit 1; }
+  curl -sf "$url/" > /dev/null && break; sleep 0.5
+done
 curl -sf "$url/" > /dev/null || { echo "server did not start; see $demo/serve.log"; exit 1; }
 
 echo "== 3. drop the sample dataset (and its job manifest) into uploads/"
@@ -41,7 +46,7 @@ cat > "$demo/data/uploads/sample.job.json" <<JSON
 {
   "baseModel": "$demo/models/tiny-qwen2",
   "preset": "standard",
-  "hyperparameters": { "learning_rate": 0.01, "epochs": 8, "batch_size": 4, "lora_rank": 32, "lora_alpha": 64, "lora_dropout": 0 },
+  "hyperparameters": { "learning_rate": 0.01, "epochs": 10, "batch_size": 4, "lora_rank": 32, "lora_alpha": 64, "lora_dropout": 0 },
   "evalSet": "demo-eval.jsonl",
   "deploymentName": "demo"
 }
@@ -66,20 +71,27 @@ while true; do
 done
 
 echo "== 5. result"
-echo "status: $status_url"
+echo "status URL: $status_url"
 echo "$body" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 print("runtimeStatus:", s["runtimeStatus"])
 out = s.get("output") or {}
+if "baseScore" in out:
+    print("GSM8K-style accuracy (flexible) on the held-out set: base %.2f -> tuned %.2f; %s" % (out["baseScore"], out["tunedScore"], out.get("gateReason", "")))
 print(json.dumps(out, indent=2))'
 [ "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["runtimeStatus"])')" = "Completed" ] || { echo "the job did not complete; see $demo/serve.log"; exit 1; }
 
 echo "== 6. the deployed model over /v1/chat/completions"
+# Serving picks deployments up from storage every few seconds.
+model=""
+for _ in $(seq 1 30); do
+  model=$(curl -s "$url/v1/models" | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin)["data"] if m["id"].startswith("ft:") and ":ckpt-" not in m["id"]]; print(ids[0] if ids else "")')
+  [ -n "$model" ] && break; sleep 1
+done
 curl -s "$url/v1/models" | python3 -c 'import json,sys; print("models:", ", ".join(m["id"] for m in json.load(sys.stdin)["data"]))'
-model=$(curl -s "$url/v1/models" | python3 -c 'import json,sys; ids=[m["id"] for m in json.load(sys.stdin)["data"] if m["id"].startswith("ft:")]; print(ids[0] if ids else "")')
 [ -n "$model" ] || { echo "no deployed model is served"; exit 1; }
-question="Ana has 3 coins and gets 4 more. How many coins does Ana have now?"
+question="Ana has 6 coins in a box. How many coins are in the box?"
 curl -s "$url/v1/chat/completions" -H 'Content-Type: application/json' \
   -d "{\"model\": \"$model\", \"messages\": [{\"role\": \"user\", \"content\": \"$question\"}], \"max_tokens\": 40, \"temperature\": 0}" \
   | python3 -c 'import json,sys; r=json.load(sys.stdin); print("model:", r.get("model")); print("reply:", r["choices"][0]["message"]["content"] if "choices" in r else r)'

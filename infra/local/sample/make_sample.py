@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Writes the demo's bundled data (our own, no download): GSM8K-style arithmetic word problems with
-answers ending in '#### N', plus a few domain Q&A about FineTune, as chat JSONL; and a held-out
-GSM8K-format eval file of the same form. Deterministic (seed 7).
+"""Writes the demo's bundled data (our own, no download): GSM8K-style word problems with answers ending
+in '#### N', plus a few domain Q&A about FineTune, as chat JSONL; and a held-out GSM8K-format eval file
+of the same form. Deterministic (seed 7).
+
+The demo trains a tiny random model (hidden 64, 2 layers) for about a minute on 2 CPU cores, so the
+problems are of the kind such a model can learn to answer for unseen names and numbers: the answer is a
+number stated in the question (held-out addition stays at 0% for a model this small). Point the
+pipeline at a real model for real arithmetic.
 
 usage: python3 make_sample.py   (writes sample.jsonl and sample-eval.jsonl beside this file)
 """
@@ -12,14 +17,13 @@ names = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jin"
 things = ["apples", "books", "coins", "pens", "shells", "stamps", "cards", "marbles"]
 here = os.path.dirname(os.path.abspath(__file__))
 
-def problem(a, b):
-    n, t = rng.choice(names), rng.choice(things)
-    q = f"{n} has {a} {t} and gets {b} more. How many {t} does {n} have now?"
-    return q, f"{n} has {a} + {b} = {a + b} {t}. #### {a + b}"
+def problem(n, name, thing):
+    q = f"{name} has {n} {thing} in a box. How many {thing} are in the box?"
+    return q, f"The box holds {n} {thing}. #### {n}"
 
-pairs = [(a, b) for a in range(1, 10) for b in range(1, 10)]
-rng.shuffle(pairs)
-held_out, train = pairs[:20], pairs[20:]
+combos = [(n, name, thing) for n in range(1, 10) for name in names for thing in things]
+rng.shuffle(combos)
+held_out, train = combos[:20], combos[20:84]
 
 domain = [
     ("What does FineTune do?", "FineTune turns your chat data or documents into a LoRA-tuned model you can call with the OpenAI SDK."),
@@ -33,12 +37,12 @@ domain = [
 ]
 
 with open(os.path.join(here, "sample.jsonl"), "w") as f:
-    for a, b in train:
-        q, ans = problem(a, b)
+    for c in train:
+        q, ans = problem(*c)
         f.write(json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": ans}]}) + "\n")
     for q, ans in domain:
         f.write(json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": ans}]}) + "\n")
 with open(os.path.join(here, "sample-eval.jsonl"), "w") as f:
-    for a, b in held_out:
-        q, ans = problem(a, b)
+    for c in held_out:
+        q, ans = problem(*c)
         f.write(json.dumps({"question": q, "answer": ans}) + "\n")

@@ -17,13 +17,14 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Base model folder (config.json, safetensors, tokenizer.json).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Base model folder (config.json, safetensors, tokenizer.json)." };
         var adapters = new Option<string[]>("--adapter")
         {
             Description = "LoRA adapter folder to compare with base (repeatable; named after its folder, or NAME=DIR).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var data = new Option<string>("--data") { Description = "Eval set: GSM8K JSONL or chat JSONL/alpaca/sharegpt.", Required = true };
+        var data = new Option<string?>("--data") { Description = "Eval set: GSM8K JSONL or chat JSONL/alpaca/sharegpt." };
+        var spec = new Option<string?>("--spec") { Description = "The pipeline's eval spec, a storage address container/name (with FINETUNE_STORAGE set): evaluates base, the adapter and its checkpoints, and writes results with the deployment gate's decision." };
         var shots = new Option<int>("--shots") { Description = "Solved examples shown as prior chat turns (taken from the start of --data, or from --fewshot).", DefaultValueFactory = _ => 0 };
         var fewShot = new Option<string?>("--fewshot") { Description = "Separate file to take the shots from (then every --data item is evaluated)." };
         var output = new Option<string>("--output") { Description = "Folder for report.json and items.NAME.jsonl.", DefaultValueFactory = _ => "eval" };
@@ -39,20 +40,35 @@ public static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print report.json to stdout instead of a table." };
 
         var command = new Command("eval", "Evaluate base vs tuned (GSM8K-style exact match) on the same items.");
-        foreach (var option in new Option[] { model, adapters, data, shots, fewShot, output, maxNew, batch, limit, temperature, seed, noBase, device, template, threads, json })
+        foreach (var option in new Option[] { model, adapters, data, spec, shots, fewShot, output, maxNew, batch, limit, temperature, seed, noBase, device, template, threads, json })
             command.Options.Add(option);
 
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var stdout = pr.InvocationConfiguration.Output;
             var stderr = pr.InvocationConfiguration.Error;
-            EvalSpec spec;
+            if (pr.GetValue(spec) is { } specAddress)
+            {
+                if (Environment.GetEnvironmentVariable("FINETUNE_STORAGE") is not { Length: > 0 } storage)
+                {
+                    await stderr.WriteLineAsync("finetune eval: --spec needs FINETUNE_STORAGE (the data folder or a storage connection string)");
+                    return ExitCodes.Usage;
+                }
+                FineTune.Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+                return await StorageEvaluation.RunAsync(storage, specAddress, ct);
+            }
+            if (pr.GetValue(model) is null || pr.GetValue(data) is null)
+            {
+                await stderr.WriteLineAsync("finetune eval: give --model and --data (or --spec)");
+                return ExitCodes.Usage;
+            }
+            EvalSpec evalSpec;
             try
             {
                 var taken = new List<string>();
-                spec = new EvalSpec
+                evalSpec = new EvalSpec
                 {
-                    Model = pr.GetRequiredValue(model),
+                    Model = pr.GetValue(model)!,
                     Adapters = (pr.GetValue(adapters) ?? []).Select(a => AdapterRef.Parse(a, taken)).ToList(),
                     Output = pr.GetValue(output)!,
                     IncludeBase = !pr.GetValue(noBase),
@@ -76,7 +92,7 @@ public static class EvalCommand
             {
                 FineTune.Torch.Torch.ConfigureThreads(pr.GetValue(threads));
                 int lastShown = -1;
-                var report = await Evaluator.RunAsync(spec, pr.GetRequiredValue(data), pr.GetValue(fewShot), p =>
+                var report = await Evaluator.RunAsync(evalSpec, pr.GetValue(data)!, pr.GetValue(fewShot), p =>
                 {
                     // One progress line per variant per 10% (stderr, so --json output stays clean).
                     int tenth = p.Done * 10 / Math.Max(1, p.Total);

@@ -116,7 +116,7 @@ public static class StorageTraining
         return cache;
     }
 
-    private static async Task<bool> DownloadAsync(StorageAccount storage, string address, string localPath, CancellationToken ct)
+    internal static async Task<bool> DownloadAsync(StorageAccount storage, string address, string localPath, CancellationToken ct)
     {
         var (c, n) = Split(address);
         await using var download = await storage.Blobs.OpenReadAsync(c, n, ct);
@@ -158,14 +158,14 @@ public static class StorageTraining
 
     private static string Snake(string pascal) => JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
 
-    private static (string Container, string Name) Split(string address)
+    internal static (string Container, string Name) Split(string address)
     {
         var i = address.IndexOf('/');
         if (i <= 0 || i == address.Length - 1) throw new ArgumentException($"'{address}' is not a storage address container/name");
         return (address[..i], address[(i + 1)..]);
     }
 
-    private static string Safe(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+    internal static string Safe(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     private static int Fail(string message)
     {
