@@ -16,7 +16,7 @@ namespace FineTune.Host.Tests;
 public sealed class EngineIntegrationTests
 {
     [Fact]
-    public async Task LocalBackend_RealTrainer_TrainsTheAdapterAndMovesPastTrain()
+    public async Task LocalBackend_RealEngine_RunsTheWholeJobToADeployment()
     {
         var dir = RepoPaths.NewTempDirectory("engine");
         try
@@ -39,12 +39,23 @@ public sealed class EngineIntegrationTests
             using var response = await host.Client.PostAsync("/api/jobs", form);
             var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
 
-            var status = await host.WaitForStatusAsync(id, s => s["customStatus"]?["stage"]?.GetValue<string>() is "evaluate" or "deploy"
-                || s["runtimeStatus"]!.GetValue<string>() is "Completed" or "Failed", timeoutMs: 120_000, query: "?showHistory=true");
-            Assert.NotEqual("train", status["output"]?["stage"]?.GetValue<string>()); // did not fail in Train
-            Assert.Contains(status["historyEvents"]!.AsArray(), e => e!["eventType"]!.GetValue<string>() == "StageCompleted" && e["stage"]!.GetValue<string>() == "train");
+            // The whole job with the real engine: train, evaluate (base vs tuned, the gate), deploy.
+            var status = await host.WaitForStatusAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is "Completed" or "Failed",
+                timeoutMs: 240_000, query: "?showHistory=true");
+            Assert.True(TestHost.Status(status) == "Completed", status.ToJsonString());
+            foreach (var stage in new[] { "validate", "prepare", "train", "evaluate", "deploy" })
+                Assert.Contains(status["historyEvents"]!.AsArray(), e => e!["eventType"]!.GetValue<string>() is "StageCompleted" or "Completed" && e["stage"]!.GetValue<string>() == stage);
+            var output = status["output"]!;
+            Assert.True(output["deployed"]!.GetValue<bool>());
+            Assert.InRange(output["baseScore"]!.GetValue<double>(), 0, 1);
+            Assert.InRange(output["tunedScore"]!.GetValue<double>(), 0, 1);
             Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Adapters, $"{id}/adapter_model.safetensors"));
             Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Adapters, $"{id}/adapter_config.json"));
+            var results = JsonNode.Parse((await host.Storage.Blobs.ReadTextAsync(Containers.Jobs, $"{id}/evaluate/results.json"))!)!;
+            Assert.Equal("Deploy", results["gate"]!["outcome"]!.GetValue<string>());
+            Assert.NotNull(results["report"]!["results"]!["base"]);
+            Assert.NotNull(results["report"]!["results"]!["tuned"]);
+            Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Deployments, $"ft-{id[..12]}.json"));
             var metrics = (await host.Storage.Blobs.ReadTextAsync(Containers.Jobs, $"{id}/train/metrics.jsonl"))!;
             Assert.Contains("\"loss\"", metrics);
         }
