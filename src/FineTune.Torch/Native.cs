@@ -89,6 +89,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial nint ft_triu(nint a, long k);
     [LibraryImport(Lib)] internal static partial nint ft_tril(nint a, long k);
     [LibraryImport(Lib)] internal static partial nint ft_matmul(nint a, nint b);
+    [LibraryImport(Lib)] internal static partial int ft_addmm_(nint self, nint m1, nint m2, double beta, double alpha);
     [LibraryImport(Lib)] internal static partial nint ft_linear(nint x, nint w, nint b);
     [LibraryImport(Lib)] internal static partial nint ft_outer(nint a, nint b);
     [LibraryImport(Lib)] internal static partial nint ft_sum(nint a, long* dims, int n, int keepdim);

@@ -82,6 +82,13 @@ public sealed unsafe partial class Tensor
 
     // ---- linear algebra ------------------------------------------------------------------------
     public Tensor MatMul(Tensor other) => Wrap(Native.ft_matmul(Handle, other.Handle), "MatMul", this, other);
+    /// <summary>this = beta·this + alpha·(m1 @ m2), in place; this, m1 and m2 are 2-d. Recorded by autograd.</summary>
+    public Tensor AddMmInPlace(Tensor m1, Tensor m2, double beta = 1, double alpha = 1)
+    {
+        Check(Native.ft_addmm_(Handle, m1.Handle, m2.Handle, beta, alpha), $"AddMmInPlace(beta {beta}, alpha {alpha})", this, m1, m2);
+        return this;
+    }
+
     public Tensor Outer(Tensor other) => Wrap(Native.ft_outer(Handle, other.Handle), "Outer", this, other);
 
     // ---- reductions ----------------------------------------------------------------------------

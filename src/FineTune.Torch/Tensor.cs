@@ -55,7 +55,10 @@ public sealed unsafe partial class Tensor : IDisposable
     }
 
     // ---- metadata ------------------------------------------------------------------------------
-    public long[] Shape
+    /// <summary>The sizes, as a fresh array the caller may change.</summary>
+    public long[] Shape => (long[])CachedShape.Clone();
+
+    private long[] CachedShape
     {
         get
         {
@@ -69,10 +72,10 @@ public sealed unsafe partial class Tensor : IDisposable
         }
     }
 
-    public int Dim => Shape.Length;
+    public int Dim => CachedShape.Length;
 
     /// <summary>Size of one dimension; negative counts from the end.</summary>
-    public long Size(int dim) => Shape[dim < 0 ? Shape.Length + dim : dim];
+    public long Size(int dim) => CachedShape[dim < 0 ? CachedShape.Length + dim : dim];
 
     public long NumEl => Native.ft_numel(Handle);
 
@@ -83,7 +86,7 @@ public sealed unsafe partial class Tensor : IDisposable
     public bool IsContiguous => Native.ft_is_contiguous(Handle) != 0;
 
     /// <summary>"float32[2, 3] cpu", for messages.</summary>
-    public string Describe() => IsDisposed ? "disposed" : $"{DType.Name()}[{string.Join(", ", Shape)}] {Device}";
+    public string Describe() => IsDisposed ? "disposed" : $"{DType.Name()}[{string.Join(", ", CachedShape)}] {Device}";
 
     public override string ToString() => $"Tensor {Describe()}";
 

@@ -31,13 +31,27 @@ public sealed class LoraLinear : IDisposable
 
     public Tensor Forward(Tensor x)
     {
-        var y = Functional.Linear(x, Weight, Bias);
-        if (Adapter is not { } a) return y;
-        var inDtype = x.DType;
-        var xa = inDtype == a.A.DType ? x : x.To(a.A.DType);
+        if (Adapter is not { } a) return Functional.Linear(x, Weight, Bias);   // (…, out)
+        // Work on 2-d (N, in): the update then lands in a base tensor, not a view (in place on a view would make
+        // autograd clone the whole gradient).
+        var shape = x.Shape;
+        var x2 = x.Reshape(-1, shape[^1]);                                     // (N, in)
+        var y = Functional.Linear(x2, Weight, Bias);                           // (N, out)
+        var xa = x2.DType == a.A.DType ? x2 : x2.To(a.A.DType);
         if (a.Dropout > 0 && Training) xa = Functional.Dropout(xa, a.Dropout, true);
-        var delta = Functional.Linear(Functional.Linear(xa, a.A), a.B) * a.Scaling;   // (…, out)
-        return y + (delta.DType == y.DType ? delta : delta.To(y.DType));
+        var t = Functional.Linear(xa, a.A);                                    // (N, r)
+        if (t.DType == y.DType)
+        {
+            // y += scaling · t Bᵀ as one GEMM into y: no (N, out) temporary, no separate scale and add passes.
+            using var bt = a.B.T;
+            y.AddMmInPlace(t, bt, 1, a.Scaling);
+        }
+        else
+        {
+            y = y + (Functional.Linear(t, a.B) * a.Scaling).To(y.DType);      // float32 adapter on a bfloat16 base
+        }
+        shape[^1] = OutFeatures;
+        return y.View(shape);                                                  // (…, out)
     }
 
     /// <summary>Folds the adapter into the base weight: W += scaling · B A (for export).</summary>
