@@ -15,14 +15,14 @@ public static class BenchMatmulCommand
     {
         var size = new Option<int>("--size") { Description = "Matrix size n (n×n by n×n).", DefaultValueFactory = _ => 1024 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (median reported).", DefaultValueFactory = _ => 10 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: FINETUNE_THREADS or every core)." };
         var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
         var cmd = new Command("matmul", "GFLOP/s of a float32 matmul (default 1024³).") { size, repeats, threads, device };
         cmd.SetAction(pr =>
         {
             int n = pr.GetValue(size), reps = pr.GetValue(repeats);
             if (n < 1 || reps < 1) { Console.Error.WriteLine("finetune: --size and --repeats must be >= 1"); return ExitCodes.Usage; }
-            if (pr.GetValue(threads) is int t) Torch.Torch.Threads = t;
+            Torch.Torch.ConfigureThreads(pr.GetValue(threads));
             var dev = Device.Parse(pr.GetValue(device)!);
             Console.WriteLine(JsonSerializer.Serialize(Run(n, reps, dev)));
             return ExitCodes.Ok;
