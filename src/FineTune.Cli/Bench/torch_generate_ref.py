@@ -3,7 +3,9 @@
 CPU), independent of the C# engine: it parses config.json and safetensors itself. The reference beside
 `finetune bench generate`. Prints one JSON object: prefill and decode tokens/s, medians of 3 runs after a warm-up on the same shapes.
 
-usage: torch_generate_ref.py MODEL_DIR --batch B --prompt P --new N [--threads T]
+usage: torch_generate_ref.py MODEL_DIR --batch B --prompt P --new N [--threads T] [--prompt-ids JSON]
+  --prompt-ids: generate from these ids (batch 1) instead of random ones; the output then lists the greedy
+  tokens of the last run, so a caller can check both engines chose the same ones.
 """
 import argparse, json, math, os, struct, time
 import torch
@@ -11,6 +13,7 @@ import torch
 ap = argparse.ArgumentParser()
 ap.add_argument("model"); ap.add_argument("--batch", type=int, default=1); ap.add_argument("--prompt", type=int, default=64)
 ap.add_argument("--new", type=int, default=64); ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--prompt-ids", default=None)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 cfg = json.load(open(os.path.join(a.model, "config.json")))
@@ -62,11 +65,17 @@ def forward(ids, cache, start):
 
 torch.manual_seed(0)
 ids = torch.randint(0, cfg["vocab_size"], (a.batch, a.prompt))
+if a.prompt_ids:
+    ids = torch.tensor([json.loads(a.prompt_ids)], dtype=torch.long); a.batch, a.prompt = ids.shape
+generated = []
 def run(n):
     cache = [None] * L
+    generated.clear()
     t0 = time.perf_counter(); nxt = forward(ids, cache, 0).argmax(-1, keepdim=True); t1 = time.perf_counter()
+    generated.append(int(nxt[0, 0]))
     for s in range(n - 1):
         nxt = forward(nxt, cache, a.prompt + s).argmax(-1, keepdim=True)
+        generated.append(int(nxt[0, 0]))
     return t1 - t0, time.perf_counter() - t1
 with torch.no_grad():
     run(2)  # warm-up on the timed shapes
@@ -74,4 +83,5 @@ with torch.no_grad():
 prefill = sorted(a.batch * a.prompt / p for p, _ in runs)[1]
 decode = sorted(a.batch * (a.new - 1) / d for _, d in runs)[1] if a.new > 1 else None
 print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                  "prefill_tokens_per_s": round(prefill, 1), "decode_tokens_per_s": round(decode, 1) if decode else None}))
+                  "prefill_tokens_per_s": round(prefill, 1), "decode_tokens_per_s": round(decode, 1) if decode else None,
+                  "tokens": generated}))

@@ -208,10 +208,11 @@ public static class BenchServeCommand
 
     private static JsonObject RunTorch(string python, string modelDir, int[] prompt, int tokens, int threads)
     {
-        var script = Path.Combine(Path.GetDirectoryName(modelDir)!, "torch_greedy.py");
-        File.WriteAllText(script, TorchGreedyLoop);
+        // The same plain PyTorch eager KV-cached greedy loop `bench generate` uses (Bench/torch_generate_ref.py).
+        var script = Path.Combine(AppContext.BaseDirectory, "Bench", "torch_generate_ref.py");
         var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, modelDir, JsonSerializer.Serialize(prompt), tokens.ToString(), threads.ToString() }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { script, modelDir, "--new", tokens.ToString(), "--threads", threads.ToString(), "--prompt-ids", JsonSerializer.Serialize(prompt) })
+            psi.ArgumentList.Add(a);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
@@ -220,104 +221,4 @@ public static class BenchServeCommand
         var lastLine = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? throw new InvalidOperationException("no output");
         return JsonNode.Parse(lastLine)!.AsObject();
     }
-
-    /// <summary>
-    /// Plain PyTorch eager greedy decoding with a concatenating KV cache (as transformers' DynamicCache), float32,
-    /// written from Hugging Face's modeling_qwen2.py / modeling_llama.py. Shares no code with the engine.
-    /// usage: torch_greedy.py MODEL_DIR PROMPT_IDS_JSON NEW_TOKENS THREADS
-    /// </summary>
-    private const string TorchGreedyLoop = """
-        import json, math, os, struct, sys, time
-        import torch
-
-        model_dir, prompt, n_new, threads = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-        torch.set_num_threads(threads)
-        cfg = json.load(open(os.path.join(model_dir, "config.json")))
-
-        def read_safetensors(path):
-            with open(path, "rb") as f:
-                n = struct.unpack("<Q", f.read(8))[0]
-                header = json.loads(f.read(n))
-                data = f.read()
-            dtypes = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
-            out = {}
-            for name, info in header.items():
-                if name == "__metadata__":
-                    continue
-                s, e = info["data_offsets"]
-                out[name] = torch.frombuffer(bytearray(data[s:e]), dtype=dtypes[info["dtype"]]).reshape(info["shape"]).to(torch.float32)
-            return out
-
-        W = {}
-        index = os.path.join(model_dir, "model.safetensors.index.json")
-        for shard in (sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]):
-            W.update(read_safetensors(os.path.join(model_dir, shard)))
-
-        H, L = cfg["hidden_size"], cfg["num_hidden_layers"]
-        nh = cfg["num_attention_heads"]; nkv = cfg.get("num_key_value_heads", nh)
-        hd = cfg.get("head_dim") or H // nh
-        eps = cfg["rms_norm_eps"]; theta = cfg.get("rope_theta", 10000.0)
-        inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).to(torch.float32) / hd))
-        rs = cfg.get("rope_scaling")
-        if rs:
-            factor, lf, hf, old = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
-            wavelen = 2 * math.pi / inv_freq
-            inv_l = torch.where(wavelen > old / lf, inv_freq / factor, inv_freq)
-            smooth = (old / wavelen - lf) / (hf - lf)
-            medium = ~(wavelen < old / hf) * ~(wavelen > old / lf)
-            inv_freq = torch.where(medium, (1 - smooth) * inv_l / factor + smooth * inv_l, inv_l)
-        head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else W["lm_head.weight"]
-
-        def rms_norm(x, w):
-            return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
-
-        def rotate_half(x):
-            x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
-            return torch.cat((-x2, x1), dim=-1)
-
-        def lin(x, p):
-            y = x @ W[p + ".weight"].T
-            return y + W[p + ".bias"] if p + ".bias" in W else y
-
-        def forward(ids, start, cache):
-            T = len(ids)
-            pos = torch.arange(start, start + T, dtype=torch.float32)
-            emb = torch.cat((pos[:, None] * inv_freq[None, :],) * 2, dim=-1)
-            cos, sin = emb.cos()[None, None], emb.sin()[None, None]
-            mask = torch.triu(torch.ones(T, start + T, dtype=torch.bool), start + 1) if T > 1 else None
-            h = W["model.embed_tokens.weight"][torch.tensor([ids])]
-            for i in range(L):
-                p = f"model.layers.{i}"
-                x = rms_norm(h, W[p + ".input_layernorm.weight"])
-                q = lin(x, p + ".self_attn.q_proj").view(1, T, nh, hd).transpose(1, 2)
-                k = lin(x, p + ".self_attn.k_proj").view(1, T, nkv, hd).transpose(1, 2)
-                v = lin(x, p + ".self_attn.v_proj").view(1, T, nkv, hd).transpose(1, 2)
-                q = q * cos + rotate_half(q) * sin
-                k = k * cos + rotate_half(k) * sin
-                if cache[i] is not None:
-                    k = torch.cat((cache[i][0], k), dim=2); v = torch.cat((cache[i][1], v), dim=2)
-                cache[i] = (k, v)
-                k = k.repeat_interleave(nh // nkv, dim=1); v = v.repeat_interleave(nh // nkv, dim=1)
-                att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-                if mask is not None:
-                    att = att.masked_fill(mask, float("-inf"))
-                o = (att.softmax(-1) @ v).transpose(1, 2).reshape(1, T, nh * hd)
-                h = h + lin(o, p + ".self_attn.o_proj")
-                x = rms_norm(h, W[p + ".post_attention_layernorm.weight"])
-                h = h + lin(torch.nn.functional.silu(lin(x, p + ".mlp.gate_proj")) * lin(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
-            return rms_norm(h[:, -1], W["model.norm.weight"]) @ head.T
-
-        with torch.no_grad():
-            cache = [None] * L
-            t0 = time.perf_counter()
-            tok = int(forward(prompt, 0, cache).argmax(-1))
-            t1 = time.perf_counter()
-            out = [tok]
-            for _ in range(n_new - 1):
-                tok = int(forward([tok], len(prompt) + len(out) - 1, cache).argmax(-1))
-                out.append(tok)
-            t2 = time.perf_counter()
-        print(json.dumps({"tokens": out, "decode_tokens_per_s": (n_new - 1) / (t2 - t1), "prefill_ms": (t1 - t0) * 1000,
-                          "threads": torch.get_num_threads(), "torch": torch.__version__}))
-        """;
 }
