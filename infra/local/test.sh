@@ -7,10 +7,12 @@ cd "$root"
 bash infra/local/setup.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Pipeline.sln -c Release -nologo -v q
+set +e
 dotnet test Pipeline.sln -c Release --no-build -nologo -v q --logger "console;verbosity=normal" "$@" 2>&1 | tee /tmp/finetune-test.log
-# One plain closing line across all projects.
-passed=$(grep -Eo 'Passed: +[0-9]+' /tmp/finetune-test.log | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' /tmp/finetune-test.log | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' /tmp/finetune-test.log | awk '{s+=$2} END {print s+0}')
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line across all projects ("Failed:" only appears when something failed).
+count() { { grep -Eo "$1: +[0-9]+" /tmp/finetune-test.log || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
