@@ -196,8 +196,9 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
   const double sc = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(D));
   c10::optional<at::Tensor> m;
   if (mask) m = T(mask);
-  bool use_causal_flag = causal != 0;
-  if (causal && (Tq != S || m.has_value())) {
+  // A single query after the cache sees every key: the causal mask is all true, so build none.
+  bool use_causal_flag = causal != 0 && Tq > 1;
+  if (use_causal_flag && (Tq != S || m.has_value())) {
     // Explicit bottom-right causal mask, combined with the caller's mask.
     auto c = at::ones({Tq, S}, Q.options().dtype(at::kBool)).tril(S - Tq);
     if (m.has_value()) {
