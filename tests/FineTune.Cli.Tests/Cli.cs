@@ -24,11 +24,3 @@ internal static class Cli
 
     public static Result Run(params string[] args) => Run((IEnumerable<string>)args);
 }
-
-internal sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"ft-cli-{Guid.NewGuid():N}");
-    public TempDir() => Directory.CreateDirectory(Path);
-    public string this[string name] => System.IO.Path.Combine(Path, name);
-    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
-}

@@ -4,15 +4,6 @@ using FineTune.Models.Transformer;
 
 namespace FineTune.Training.Tests;
 
-/// <summary>Temp folders with tiny random models and small datasets.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"ft-train-{Guid.NewGuid():N}");
-    public TempDir() => Directory.CreateDirectory(Path);
-    public string this[string name] => System.IO.Path.Combine(Path, name);
-    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
-}
-
 internal static class TestModels
 {
     public static string Tiny(TempDir dir, string family, ulong seed = 0)

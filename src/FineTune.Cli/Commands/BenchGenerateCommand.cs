@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FineTune.Models.Checkpoints;
 using FineTune.Models.Generation;
@@ -59,7 +58,8 @@ public static class BenchGenerateCommand
                 string? error = null;
                 if (!pr.GetValue(noReference))
                 {
-                    (reference, error) = RunReference(pr.GetValue(python)!, dir, b, p, n, t);
+                    (reference, error) = PythonReference.Run(pr.GetValue(python)!,
+                        [PythonReference.GenerateScript, dir, "--batch", $"{b}", "--prompt", $"{p}", "--new", $"{n}", "--threads", $"{t}"]);
                     if (reference is not null) Console.WriteLine($"pytorch-eager: prefill {reference["prefill_tokens_per_s"]} tok/s, decode {reference["decode_tokens_per_s"]} tok/s");
                     if (error is not null) Console.Error.WriteLine($"reference: {error}");
                 }
@@ -80,26 +80,5 @@ public static class BenchGenerateCommand
             }
         });
         return cmd;
-    }
-
-    private static (JsonNode?, string?) RunReference(string python, string model, int batch, int prompt, int n, int threads)
-    {
-        var script = Path.Combine(AppContext.BaseDirectory, "Bench", "torch_generate_ref.py");
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, model, "--batch", $"{batch}", "--prompt", $"{prompt}", "--new", $"{n}", "--threads", $"{threads}" })
-            psi.ArgumentList.Add(a);
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? (JsonNode.Parse(stdout.Result.Trim().Split('\n').Last()), null)
-                : (null, $"exit {p.ExitCode}: {stderr.Result.Trim().Split('\n').LastOrDefault()}");
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or System.Text.Json.JsonException)
-        {
-            return (null, e.Message);
-        }
     }
 }

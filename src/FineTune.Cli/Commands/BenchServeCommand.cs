@@ -208,17 +208,8 @@ public static class BenchServeCommand
 
     private static JsonObject RunTorch(string python, string modelDir, int[] prompt, int tokens, int threads)
     {
-        // The same plain PyTorch eager KV-cached greedy loop `bench generate` uses (Bench/torch_generate_ref.py).
-        var script = Path.Combine(AppContext.BaseDirectory, "Bench", "torch_generate_ref.py");
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, modelDir, "--new", tokens.ToString(), "--threads", threads.ToString(), "--prompt-ids", JsonSerializer.Serialize(prompt) })
-            psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{python} exited with {process.ExitCode}: {stderr.Result.Trim()}");
-        var lastLine = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? throw new InvalidOperationException("no output");
-        return JsonNode.Parse(lastLine)!.AsObject();
+        var (result, error) = PythonReference.Run(python, [PythonReference.GenerateScript, modelDir, "--new", tokens.ToString(),
+            "--threads", threads.ToString(), "--prompt-ids", JsonSerializer.Serialize(prompt)]);
+        return result?.AsObject() ?? throw new InvalidOperationException(error);
     }
 }

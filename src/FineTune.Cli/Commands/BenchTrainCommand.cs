@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Training;
 
@@ -38,7 +36,7 @@ public static class BenchTrainCommand
             {
                 var script = pr.GetValue(reference) ?? FindReference();
                 if (script is null || !File.Exists(script)) refError = "torch_lora_ref.py not found (give --reference)";
-                else (refResult, refError) = RunReference(pr.GetValue(python)!, script, c.ReferenceArgs(n, t));
+                else (refResult, refError) = PythonReference.Run(pr.GetValue(python)!, [script, .. c.ReferenceArgs(n, t)]);
                 if (refResult is not null) Console.WriteLine($"pytorch-eager: {refResult["tokens_per_s"]} tokens/s ({refResult["step_ms"]} ms/step)");
                 if (refError is not null) Console.Error.WriteLine($"reference: {refError}");
             }
@@ -73,26 +71,5 @@ public static class BenchTrainCommand
                 return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "bench", "torch_lora_ref.py"));
         }
         return null;
-    }
-
-    private static (JsonNode?, string?) RunReference(string python, string script, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            if (p.ExitCode != 0) return (null, $"exit {p.ExitCode}: {stderr.Result.Trim().Split('\n').LastOrDefault()}");
-            var last = stdout.Result.Trim().Split('\n').Last();
-            return (JsonNode.Parse(last), null);
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException)
-        {
-            return (null, e.Message);
-        }
     }
 }

@@ -29,7 +29,7 @@ public static class StorageEvaluation
 
     private static async Task<int> RunCoreAsync(string storageSetting, string specAddress, CancellationToken ct)
     {
-        var storage = Directory.Exists(storageSetting) ? StorageAccount.FromDirectory(storageSetting) : StorageAccount.FromConnectionString(storageSetting);
+        var storage = StorageAccount.FromSetting(storageSetting);
         var (sc, sn) = StorageTraining.Split(specAddress);
         var text = await storage.Blobs.ReadTextAsync(sc, sn, ct) ?? throw new FileNotFoundException($"spec {specAddress} not found in {storage.Description}");
         var spec = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"{specAddress}: not a JSON object");

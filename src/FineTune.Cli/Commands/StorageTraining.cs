@@ -29,7 +29,7 @@ public static class StorageTraining
 
     private static async Task<int> RunCoreAsync(string storageSetting, string specAddress, bool resume, CancellationToken ct)
     {
-        var storage = Directory.Exists(storageSetting) ? StorageAccount.FromDirectory(storageSetting) : StorageAccount.FromConnectionString(storageSetting);
+        var storage = StorageAccount.FromSetting(storageSetting);
         var (specContainer, specName) = Split(specAddress);
         var text = await storage.Blobs.ReadTextAsync(specContainer, specName, ct);
         if (text is null) return Fail($"spec {specAddress} not found in {storage.Description}");

@@ -23,6 +23,13 @@ public sealed record StorageAccount(IBlobStore Blobs, IQueueStore Queues, string
             $"Azure Storage account {parsed.AccountName} at {parsed.BlobEndpoint}");
     }
 
+    /// <summary>
+    /// A storage setting as the training backends pass it in FINETUNE_STORAGE: an existing folder is the
+    /// embedded store, anything else a connection string.
+    /// </summary>
+    public static StorageAccount FromSetting(string setting) =>
+        Directory.Exists(setting) ? FromDirectory(setting) : FromConnectionString(setting);
+
     /// <summary>Creates the FineTune containers and queues (idempotent).</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct = default)
     {
