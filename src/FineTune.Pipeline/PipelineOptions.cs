@@ -1,53 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using FineTune.Pipeline.Activities;
+
 namespace FineTune.Pipeline;
 
 /// <summary>
-/// Settings of the job workers and the drop-zone trigger. The host fills them from host.json
-/// (functionTimeout, extensions.queues.*, retry) and configuration ("Pipeline" section); <see cref="Check"/> runs at start-up.
+/// Settings of the job orchestration, its activities and the drop-zone triggers: configuration section "Pipeline"
+/// (Pipeline__X in local.settings.json Values or the environment). Validated at start-up.
 /// </summary>
-public sealed class PipelineOptions
+public sealed class PipelineOptions : IValidatableObject
 {
-    /// <summary>How long a worker holds a job's lease between renewals (Azure: 15–60 s).</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>How long a received queue message stays hidden (renewed while its stage runs).</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(60);
-    /// <summary>Messages received (and jobs advanced concurrently) per poll (host.json queues.batchSize).</summary>
-    public int BatchSize { get; set; } = 16;
-    /// <summary>A message dequeued more often than this fails its job and moves to the poison queue.</summary>
-    public int MaxDequeueCount { get; set; } = 5;
-    public TimeSpan MinPollingInterval { get; set; } = TimeSpan.FromMilliseconds(100);
-    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(2);
-    /// <summary>One stage attempt may run this long (host.json functionTimeout).</summary>
-    public TimeSpan StageTimeout { get; set; } = TimeSpan.FromHours(2);
-    /// <summary>Retries of a stage on transient faults (host.json retry.maxRetryCount), exponential backoff with jitter.</summary>
-    public int MaxRetries { get; set; } = 3;
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>How often the drop zone (uploads/) is listed; 0 disables the scan (Event Grid or Functions deliver instead).</summary>
-    public TimeSpan ScanInterval { get; set; } = TimeSpan.FromMilliseconds(250);
-    /// <summary>A file in a folder drop zone must be this old before it starts a job (a copy may still be writing it).</summary>
-    public TimeSpan SettleTime { get; set; } = TimeSpan.Zero;
-    /// <summary>How often a running training or evaluation is checked (a durable timer).</summary>
-    public TimeSpan TrainingPollInterval { get; set; } = TimeSpan.FromSeconds(10);
-    /// <summary>Names this worker in job histories ("StageStarted by …").</summary>
-    public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
-    /// <summary>The LLM endpoint of the Synthesize stage (documents → Q&amp;A).</summary>
-    public Stages.SynthesisSettings Synthesis { get; set; } = new();
-    /// <summary>Run queue workers in this process.</summary>
-    public bool RunWorkers { get; set; } = true;
+    public const string Section = "Pipeline";
 
-    public IReadOnlyList<string> Check()
+    /// <summary>How often the uploads container is listed for blobs without a job; 0 disables the scan (a Functions blob trigger delivers instead).</summary>
+    public TimeSpan ScanInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>A file in the local drop folder must stay unchanged (size and time) this long before it is uploaded: a copy may still be writing it.</summary>
+    public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(3);
+    /// <summary>The first interval between checks of a running training or evaluation (a durable timer); it grows to <see cref="MaxTrainingPollInterval"/>.</summary>
+    public TimeSpan TrainingPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan MaxTrainingPollInterval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>A training or evaluation run still going after this long is stopped and the job fails.</summary>
+    public TimeSpan MaxRunDuration { get; set; } = TimeSpan.FromHours(72);
+    /// <summary>Attempts of an activity that fails with a transient fault (Durable's retry policy), with exponential backoff.</summary>
+    [Range(1, 20)] public int ActivityMaxAttempts { get; set; } = 4;
+    public TimeSpan ActivityFirstRetry { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ActivityMaxRetry { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Chunks of a document per synthesis activity (the fan-out unit).</summary>
+    [Range(1, 256)] public int SynthesisBatchSize { get; set; } = 8;
+    /// <summary>Local folders a manifest's baseModel may name (anything else must be a storage address "models/NAME").</summary>
+    public List<string> ModelRoots { get; set; } = [];
+    /// <summary>Where activities and the local trainer keep work files, one folder per job, removed when the job ends.</summary>
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "finetune-work");
+    /// <summary>The LLM endpoint of the Synthesize stage (documents → Q&amp;A).</summary>
+    public SynthesisSettings Synthesis { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
     {
-        var problems = new List<string>();
-        if (LeaseDuration < TimeSpan.FromSeconds(1)) problems.Add($"LeaseDuration must be at least 1 s, not {LeaseDuration}");
-        if (VisibilityTimeout < TimeSpan.FromSeconds(1)) problems.Add($"VisibilityTimeout must be at least 1 s, not {VisibilityTimeout}");
-        if (BatchSize is < 1 or > 32) problems.Add($"BatchSize must be 1..32, not {BatchSize}");
-        if (MaxDequeueCount < 1) problems.Add($"MaxDequeueCount must be at least 1, not {MaxDequeueCount}");
-        if (MinPollingInterval <= TimeSpan.Zero || MaxPollingInterval < MinPollingInterval)
-            problems.Add("polling intervals must be positive and MaxPollingInterval >= MinPollingInterval");
-        if (StageTimeout < TimeSpan.FromSeconds(1)) problems.Add($"StageTimeout must be at least 1 s, not {StageTimeout}");
-        if (MaxRetries is < 0 or > 20) problems.Add($"MaxRetries must be 0..20, not {MaxRetries}");
-        if (ScanInterval < TimeSpan.Zero) problems.Add("ScanInterval must not be negative");
-        if (TrainingPollInterval < TimeSpan.FromMilliseconds(100)) problems.Add("TrainingPollInterval must be at least 100 ms");
-        return problems;
+        if (ScanInterval < TimeSpan.Zero) yield return new("ScanInterval must not be negative", [nameof(ScanInterval)]);
+        if (SettleTime < TimeSpan.Zero) yield return new("SettleTime must not be negative", [nameof(SettleTime)]);
+        if (TrainingPollInterval < TimeSpan.FromMilliseconds(100) || MaxTrainingPollInterval < TrainingPollInterval)
+            yield return new("TrainingPollInterval must be at least 100 ms and at most MaxTrainingPollInterval", [nameof(TrainingPollInterval)]);
+        if (ActivityFirstRetry <= TimeSpan.Zero || ActivityMaxRetry < ActivityFirstRetry)
+            yield return new("ActivityFirstRetry must be positive and at most ActivityMaxRetry", [nameof(ActivityFirstRetry)]);
+        foreach (var root in ModelRoots.Where(r => !Path.IsPathFullyQualified(r)))
+            yield return new($"ModelRoots entries must be absolute paths, not \"{root}\"", [nameof(ModelRoots)]);
     }
 }

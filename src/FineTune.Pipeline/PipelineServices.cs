@@ -1,43 +1,70 @@
+using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Jobs;
-using FineTune.Pipeline.Stages;
+using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
 using FineTune.Pipeline.Training;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FineTune.Pipeline;
 
-/// <summary>Registers storage, the job state machine, its stages, the queue workers and the drop-zone scanner.</summary>
+/// <summary>Registers the pipeline for any host: options, storage, the activities' services, and the triggers.</summary>
 public static class PipelineServices
 {
-    public static IServiceCollection AddFineTunePipeline(this IServiceCollection services, StorageAccount storage, PipelineOptions options,
-        ITrainingBackend? backend = null, bool runBackgroundServices = true)
+    /// <summary>
+    /// Options from configuration ("Pipeline", "Pipeline:Training"), validated at start-up; the storage account; the services
+    /// activities and the job API take. A Durable client (DurableTaskClient) must be registered by the host.
+    /// </summary>
+    public static IServiceCollection AddFineTunePipeline(this IServiceCollection services, StorageAccount storage, ITrainingBackend? backend = null)
     {
-        var problems = options.Check();
-        if (problems.Count > 0) throw new InvalidOperationException("invalid pipeline options: " + string.Join("; ", problems));
+        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TrainingBackendOptions>().BindConfiguration(TrainingBackendOptions.Section)
+            .Validate(o => o.Check().Count == 0, "invalid Pipeline:Training settings (Backend local or containerapps; containerapps needs ContainerAppsJobResourceId and ContainerImage)")
+            .ValidateOnStart();
+        services.AddOptions<DropFolderOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(storage);
-        services.AddSingleton(options);
-        services.AddSingleton(backend ?? new NotConfiguredTrainingBackend());
-        services.AddSingleton<WorkerSignal>();
-        services.AddSingleton(sp => new JobStore(storage.Blobs, sp.GetRequiredService<TimeProvider>()));
+        if (backend is not null) services.AddSingleton(backend);
+        else services.TryAddSingleton<ITrainingBackend>(sp => CreateBackend(sp.GetRequiredService<IOptions<TrainingBackendOptions>>().Value, storage));
+        services.AddSingleton<ManifestChecker>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<JobControl>();
-        services.AddSingleton<JobRunner>();
-        services.AddSingleton<IJobStage, ValidateStage>();
-        services.AddSingleton<IJobStage, SynthesizeStage>();
-        services.AddSingleton<IJobStage, PrepareStage>();
-        services.AddSingleton<IJobStage, TrainStage>();
-        services.AddSingleton<IJobStage, EvaluateStage>();
-        services.AddSingleton<IJobStage, DeployStage>();
-        services.AddSingleton<DropZoneScanner>();
-        if (runBackgroundServices)
-        {
-            services.AddHostedService<JobWorker>();
-            services.AddHostedService(sp => sp.GetRequiredService<DropZoneScanner>());
-            services.AddHostedService<TrainingWatchdog>();
-        }
+        services.AddSingleton<SynthesisRunner>();
         return services;
     }
+
+    /// <summary>The self-hosted triggers: the uploads scan, the local drop folders, and the training watchdog.</summary>
+    public static IServiceCollection AddFineTuneTriggers(this IServiceCollection services)
+    {
+        services.AddHostedService<UploadsScanner>();
+        services.AddHostedService<DropFolderSync>();
+        services.AddHostedService<TrainingWatchdog>();
+        return services;
+    }
+
+    /// <summary>The orchestration and its activities, for a Durable worker (self-hosted, or the in-memory test host).</summary>
+    public static DurableTaskRegistry AddFineTuneTasks(this DurableTaskRegistry registry) => registry
+        .AddOrchestrator<FineTuneOrchestrator>()
+        .AddActivity<ValidateActivity>()
+        .AddActivity<PlanSynthesisActivity>()
+        .AddActivity<SynthesizeBatchActivity>()
+        .AddActivity<AssembleSynthesisActivity>()
+        .AddActivity<PrepareActivity>()
+        .AddActivity<StartRunActivity>()
+        .AddActivity<GetRunProgressActivity>()
+        .AddActivity<ReadGateActivity>()
+        .AddActivity<DeployActivity>()
+        .AddActivity<CancelRunActivity>()
+        .AddActivity<CleanupActivity>();
+
+    public static ITrainingBackend CreateBackend(TrainingBackendOptions training, StorageAccount storage) =>
+        training.Backend.ToLowerInvariant() switch
+        {
+            "containerapps" => new ContainerAppsJobBackend(training,
+                ContainerAppsJobBackend.CreatePipeline(new Azure.Identity.DefaultAzureCredential()), new Uri("https://management.azure.com/")),
+            _ => new LocalProcessTrainingBackend(training, storage.Setting),
+        };
 }

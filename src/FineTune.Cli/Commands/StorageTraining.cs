@@ -140,23 +140,7 @@ public static class StorageTraining
     }
 
     /// <summary>Hyperparameters from the job manifest, keys in snake_case or camelCase; an unknown key is an error naming it.</summary>
-    public static HyperparameterOverrides? Overrides(JsonObject? json)
-    {
-        if (json is null) return null;
-        var normalized = new JsonObject();
-        var known = typeof(HyperparameterOverrides).GetProperties().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Name);
-        foreach (var (key, value) in json)
-        {
-            var k = key.Replace("_", "").Replace("-", "").ToLowerInvariant();
-            k = k switch { "lr" => "learningrate", "batch" => "batchsize", "rank" or "r" => "lorarank", "alpha" => "loraalpha", "targets" => "loratargets", _ => k };
-            if (!known.TryGetValue(k, out var name))
-                throw new ArgumentException($"unknown hyperparameter '{key}' (known: {string.Join(", ", known.Values.Select(Snake))})");
-            normalized[Snake(name)] = value?.DeepClone();
-        }
-        return normalized.Deserialize<HyperparameterOverrides>(TrainingSpec.Json);
-    }
-
-    private static string Snake(string pascal) => JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
+    public static HyperparameterOverrides? Overrides(JsonObject? json) => HyperparameterManifest.Parse(json);
 
     internal static (string Container, string Name) Split(string address)
     {

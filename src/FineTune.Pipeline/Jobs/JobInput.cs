@@ -2,8 +2,12 @@ using System.Text.Json.Serialization;
 
 namespace FineTune.Pipeline.Jobs;
 
-/// <summary>What started a job: the data blob (pinned to the version that started it) and the manifest read then.</summary>
-public sealed record JobInput(SourceBlob Source, JobManifest Manifest, JobKind Kind, string? ManifestBlob = null);
+/// <summary>
+/// The orchestration's input: the data blob (pinned to the version that started the job) and the manifest read then.
+/// <paramref name="Rejected"/> carries why the job cannot run at all (a bad file name, an invalid manifest): the
+/// orchestration then fails at once with that reason, so the file still gets a job a user can look up.
+/// </summary>
+public sealed record JobInput(SourceBlob Source, JobManifest Manifest, JobKind Kind, string? ManifestBlob = null, string? Rejected = null);
 
 /// <summary>A blob version: container, name, ETag.</summary>
 public sealed record SourceBlob(string Container, string Name, string ETag);

@@ -6,9 +6,16 @@ namespace FineTune.Pipeline.Jobs;
 /// <summary>
 /// A <c>*.job.json</c> beside the data (or in the same folder), or the manifest of a POST /api/jobs: what to train and how.
 /// Every field is optional; the defaults fail invalid lines (as hosted services do) and deploy without a gate.
+/// An unknown field is an error (a typo such as "requireAproval" must not deploy without approval), and every text
+/// field has a size limit, since the manifest travels in the job's input and status.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record JobManifest
 {
+    public const int MaxSystemPromptChars = 16 * 1024;
+    public const int MaxShortFieldChars = 256;
+    public const int MaxPathChars = 1024;
+
     public string? BaseModel { get; init; }
     public string? Preset { get; init; }
     /// <summary>Trainer settings passed through to the training spec (epochs, learning_rate, lora_r, …).</summary>
@@ -33,6 +40,8 @@ public sealed record JobManifest
     public string OnGateFail { get; init; } = "wait";
     /// <summary>Fraction of examples held out for validation when no eval set is given.</summary>
     public double ValidationFraction { get; init; } = 0.1;
+    /// <summary>How long the gate waits for approve/reject before the job fails (hours; default 7 days).</summary>
+    public double ApprovalTimeoutHours { get; init; } = 168;
 
     [JsonIgnore]
     public bool DropInvalidLines => InvalidLines.Equals("drop", StringComparison.OrdinalIgnoreCase);
@@ -41,6 +50,16 @@ public sealed record JobManifest
     public IReadOnlyList<string> Check()
     {
         var problems = new List<string>();
+        Size(problems, "systemPrompt", SystemPrompt, MaxSystemPromptChars);
+        Size(problems, "triggerWord", TriggerWord, MaxShortFieldChars);
+        Size(problems, "preset", Preset, MaxShortFieldChars);
+        Size(problems, "deploymentName", DeploymentName, 63);
+        Size(problems, "baseModel", BaseModel, MaxPathChars);
+        Size(problems, "evalSet", EvalSet, MaxPathChars);
+        Size(problems, "generalData.dataset", GeneralData?.Dataset, MaxPathChars);
+        if (Hyperparameters is { Count: > 64 }) problems.Add($"hyperparameters has {Hyperparameters.Count} entries; at most 64");
+        if (ApprovalTimeoutHours is <= 0 or > 24 * 365 || double.IsNaN(ApprovalTimeoutHours))
+            problems.Add($"approvalTimeoutHours must be in (0, 8760], not {ApprovalTimeoutHours}");
         if (!InvalidLines.Equals("fail", StringComparison.OrdinalIgnoreCase) && !DropInvalidLines)
             problems.Add($"invalidLines must be \"fail\" or \"drop\", not \"{InvalidLines}\"");
         if (ValidationFraction is < 0 or >= 1)
@@ -55,8 +74,14 @@ public sealed record JobManifest
             problems.Add($"deploymentName \"{name}\" may only hold letters, digits, '-', '_' and '.'");
         return problems;
     }
+
+    private static void Size(List<string> problems, string field, string? value, int max)
+    {
+        if (value is not null && value.Length > max) problems.Add($"{field} is {value.Length} characters long; at most {max}");
+    }
 }
 
 /// <param name="Dataset">A chat JSONL blob in <c>datasets</c>.</param>
 /// <param name="Fraction">General examples added, as a fraction of the task examples.</param>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record GeneralDataMix(string Dataset, double Fraction);

@@ -11,11 +11,20 @@ namespace FineTune.Pipeline.Jobs;
 /// </summary>
 public static class JobPaths
 {
-    public static string State(string id) => $"{id}/state.json";
-    public static string Lease(string id) => $"{id}/lease";
-    public static string ValidationReport(string id) => $"{id}/validate/report.json";
+    /// <summary>Paths relative to the job's folder in the jobs container (what /api/jobs/{id}/files/ serves).</summary>
+    public const string ValidationReportFile = "validate/report.json";
+    public const string SynthesisReportFile = "synthesize/report.json";
+
+    public static string ValidationReport(string id) => $"{id}/{ValidationReportFile}";
+    public static string SynthesisReport(string id) => $"{id}/{SynthesisReportFile}";
+    public static string SynthesisChunks(string id) => $"{id}/synthesize/chunks/";
+    public static string SynthesisPlan(string id) => $"{id}/synthesize/plan.json";
+    public static string RunRecord(string id, string verb) => $"{id}/{verb}/run.json";
+    public static string EvaluateSpec(string id) => $"{id}/evaluate/spec.json";
+    public static string DefaultDeploymentName(string id) => $"ft-{id[..Math.Min(12, id.Length)]}";
     public static string ValidatedData(string id) => $"{id}/validated.jsonl";
     public static string SyntheticData(string id) => $"{id}/synthetic.jsonl";
+    public static string SyntheticSources(string id) => $"{id}/synthetic.sources.jsonl";
     public static string TrainData(string id) => $"{id}/train.jsonl";
     public static string ValidationData(string id) => $"{id}/val.jsonl";
     public static string PrepareSummary(string id) => $"{id}/prepare/summary.json";
@@ -23,7 +32,8 @@ public static class JobPaths
     public static string TrainMetrics(string id) => $"{id}/train/metrics.jsonl";
     public static string EvaluationResults(string id) => $"{id}/evaluate/results.json";
     public static string AdapterFolder(string id) => $"{id}/";
-    public static string Receipt(string container, string name, string etag) => $"_receipts/{IdFor(container, name, etag)}.json";
+    /// <summary>Written when a blob version's job is scheduled: the scan skips versions that have one (kept by purge, so a purged job does not come back).</summary>
+    public static string Receipt(string id) => $"_receipts/{id}.json";
 
     /// <summary>32 hex characters of SHA-256 over container/name and the bare ETag.</summary>
     public static string IdFor(string container, string name, string etag)
@@ -34,8 +44,10 @@ public static class JobPaths
 
     public static bool IsValidId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
+    /// <summary>Every prefix a job writes under, per container (what purge deletes).</summary>
+    public static IEnumerable<(string Container, string Prefix)> Everything(string id) =>
+        [(Containers.Jobs, $"{id}/"), (Containers.Datasets, $"{id}/"), (Containers.Adapters, $"{id}/")];
+
     /// <summary>The storage URL-ish address a report or status links to: "container/name".</summary>
     public static string Address(string container, string name) => $"{container}/{name}";
-
-    public static string JobsContainer => Containers.Jobs;
 }

@@ -1,16 +1,19 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 
 namespace FineTune.Pipeline.Jobs;
 
 /// <summary>
-/// Starts the one job of a blob version, whichever trigger saw it (folder scan, Event Grid, Functions blob trigger,
-/// POST /api/jobs): the job id is derived from name + ETag, the state document is created only if absent, and a receipt
-/// (jobs/_receipts/{id}.json) records that the version was handled. Safe to call any number of times, from any host.
+/// Starts the one job of a blob version, whichever trigger saw it (the uploads scan, the Functions blob trigger, POST /api/jobs):
+/// the orchestration's instance id is derived from the blob's name and ETag, so every trigger on every host names the same
+/// instance, and a receipt (jobs/_receipts/{id}.json, written after scheduling) lets the scan skip versions already handled.
+/// The manifest is found and checked completely first; a job that cannot run is still created, and fails at once saying why.
 /// </summary>
-public sealed class JobStarter(StorageAccount storage, JobStore jobs, WorkerSignal signal, ILogger<JobStarter> logger)
+public sealed class JobStarter(DurableTaskClient client, StorageAccount storage, ManifestChecker checker, ILogger<JobStarter> logger)
 {
     private static readonly string[] DataExtensions = [".jsonl", ".json"];
     private static readonly string[] DocumentExtensions = [".pdf", ".txt", ".md", ".docx"];
@@ -27,68 +30,60 @@ public sealed class JobStarter(StorageAccount storage, JobStore jobs, WorkerSign
         return null;
     }
 
-    public async Task<bool> HasReceiptAsync(string container, string name, string etag, CancellationToken ct) =>
-        await storage.Blobs.GetPropertiesAsync(Containers.Jobs, JobPaths.Receipt(container, name, etag), ct) is not null;
+    public async Task<bool> HasReceiptAsync(string id, CancellationToken ct) =>
+        await storage.Blobs.GetPropertiesAsync(Containers.Jobs, JobPaths.Receipt(id), ct) is not null;
 
-    /// <summary>The job of this blob version: created now, or found. Null when the blob is not a job input.</summary>
-    public async Task<(JobState Job, bool Created)?> StartAsync(string container, string name, string etag, JobManifest? manifest = null,
-        CancellationToken ct = default)
+    /// <summary>The job of this blob version: started now, or found. Null when the blob is not a job input.</summary>
+    public async Task<JobStartResult?> StartAsync(string container, string name, string etag, JobManifest? manifest = null, CancellationToken ct = default)
     {
         if (KindOf(name) is not { } kind) return null;
         etag = etag.Trim('"');
         var id = JobPaths.IdFor(container, name, etag);
-        var existing = await jobs.GetAsync(id, ct);
-        if (existing is not null)
+        if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct) is not null)
         {
-            // Created by another trigger or host that may have died before enqueueing: a second wake is harmless.
-            if (!await HasReceiptAsync(container, name, etag, ct))
-            {
-                if (!existing.Value.State.RuntimeStatus.IsTerminal()) await WakeAsync(id, ct);
-                await WriteReceiptAsync(container, name, etag, id, ct);
-            }
-            return (existing.Value.State, false);
+            await WriteReceiptAsync(id, container, name, etag, ct);
+            return new JobStartResult(id, false);
         }
-
-        var now = jobs.Time.GetUtcNow();
-        string? manifestBlob = null;
-        string? manifestError = null;
-        if (manifest is null)
-            (manifest, manifestBlob, manifestError) = await FindManifestAsync(container, name, ct);
-        var state = new JobState
-        {
-            Id = id,
-            Input = new JobInput(new SourceBlob(container, name, etag), manifest ?? new JobManifest(), kind, manifestBlob),
-            CreatedTime = now,
-            LastUpdatedTime = now,
-            CustomStatus = new JsonObject { ["stage"] = "validate", ["progress"] = 0.0 },
-        };
-        state.AddEvent("ExecutionScheduled", now, $"{container}/{name}");
-        if (manifestError is not null)
-        {
-            state.RuntimeStatus = RuntimeStatus.Failed;
-            state.Output = new JsonObject { ["error"] = manifestError };
-            state.AddEvent("ExecutionFailed", now, manifestError);
-        }
-        var (job, created) = await jobs.CreateAsync(state, ct);
-        if (created)
-        {
-            PipelineLog.JobCreated(logger, id, container, name);
-            if (!job.RuntimeStatus.IsTerminal()) await WakeAsync(id, ct);
-        }
-        await WriteReceiptAsync(container, name, etag, id, ct);
-        return (job, created);
+        string? manifestBlob = null, problem = null;
+        if (manifest is null) (manifest, manifestBlob, problem) = await FindManifestAsync(container, name, ct);
+        manifest ??= new JobManifest();
+        if (problem is null && await checker.CheckAsync(manifest, ct) is { Count: > 0 } issues)
+            problem = $"the job manifest{(manifestBlob is null ? "" : $" {manifestBlob}")} is invalid: {string.Join("; ", issues)}";
+        var input = new JobInput(new SourceBlob(container, name, etag), manifest, kind, manifestBlob, problem);
+        return await ScheduleAsync(id, input, ct);
     }
 
-    public async Task WakeAsync(string id, CancellationToken ct)
+    /// <summary>A job for a file that cannot become a blob (a bad name): it fails at once, saying why, and blocks nothing else.</summary>
+    public async Task<JobStartResult> StartRejectedAsync(string container, string displayName, string version, string reason, CancellationToken ct = default)
     {
-        await storage.Queues.SendAsync(Containers.JobQueue, new WakeMessage(id).ToJson(), ct: ct);
-        signal.Pulse();
+        var id = JobPaths.IdFor(container, displayName, version);
+        if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct) is not null) return new JobStartResult(id, false);
+        var input = new JobInput(new SourceBlob(container, displayName, version), new JobManifest(), KindOf(displayName) ?? JobKind.Data, null, reason);
+        return await ScheduleAsync(id, input, ct);
     }
 
-    private async Task WriteReceiptAsync(string container, string name, string etag, string id, CancellationToken ct)
+    private async Task<JobStartResult> ScheduleAsync(string id, JobInput input, CancellationToken ct)
+    {
+        var created = true;
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(FineTuneOrchestrator), input, new StartOrchestrationOptions(id).WithDedupeStatuses(Enum.GetValues<OrchestrationRuntimeStatus>()), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Another trigger or host scheduled it first; anything else is a fault.
+            if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct) is null) throw;
+            created = false;
+        }
+        if (created) PipelineLog.JobCreated(logger, id, input.Source.Container, input.Source.Name);
+        await WriteReceiptAsync(id, input.Source.Container, input.Source.Name, input.Source.ETag, ct);
+        return new JobStartResult(id, created);
+    }
+
+    private async Task WriteReceiptAsync(string id, string container, string name, string etag, CancellationToken ct)
     {
         var receipt = JsonSerializer.SerializeToUtf8Bytes(new { container, name, etag, jobId = id }, JobJson.Options);
-        await storage.Blobs.TryCreateAsync(Containers.Jobs, JobPaths.Receipt(container, name, etag), receipt, ct);
+        await storage.Blobs.TryCreateAsync(Containers.Jobs, JobPaths.Receipt(id), receipt, ct);
     }
 
     /// <summary>"{stem}.job.json" beside the data, else the first *.job.json in the same folder.</summary>
@@ -103,11 +98,13 @@ public sealed class JobStarter(StorageAccount storage, JobStore jobs, WorkerSign
                 candidates.Add(blob.Name);
         foreach (var candidate in candidates.Distinct())
         {
-            var text = await storage.Blobs.ReadTextAsync(container, candidate, ct);
-            if (text is null) continue;
+            var read = await storage.Blobs.ReadBytesAsync(container, candidate, ct);
+            if (read is null) continue;
+            if (read.Value.Bytes.Length > 1 << 20)
+                return (null, $"{container}/{candidate}", $"the job manifest {container}/{candidate} is {read.Value.Bytes.Length} bytes; at most 1 MiB");
             try
             {
-                var manifest = JsonSerializer.Deserialize<JobManifest>(text, JobJson.Options) ?? new JobManifest();
+                var manifest = JsonSerializer.Deserialize<JobManifest>(read.Value.Bytes, JobJson.Options) ?? new JobManifest();
                 return (manifest, $"{container}/{candidate}", null);
             }
             catch (JsonException e)
@@ -118,3 +115,6 @@ public sealed class JobStarter(StorageAccount storage, JobStore jobs, WorkerSign
         return (null, null, null);
     }
 }
+
+/// <param name="Created">False when the job of this blob version already existed.</param>
+public sealed record JobStartResult(string JobId, bool Created);

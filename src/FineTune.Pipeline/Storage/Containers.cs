@@ -1,6 +1,6 @@
 namespace FineTune.Pipeline.Storage;
 
-/// <summary>The containers and queues of a FineTune storage account.</summary>
+/// <summary>The containers of a FineTune storage account. Durable Task keeps its own task hub beside them.</summary>
 public static class Containers
 {
     public const string Uploads = "uploads";
@@ -11,9 +11,4 @@ public static class Containers
     public const string Deployments = "deployments";
 
     public static IReadOnlyList<string> All { get; } = [Uploads, Datasets, Models, Jobs, Adapters, Deployments];
-
-    /// <summary>Wakes job workers: each message names a job to advance.</summary>
-    public const string JobQueue = "finetune-jobs";
-    /// <summary>Messages that failed more than maxDequeueCount times.</summary>
-    public const string JobPoisonQueue = "finetune-jobs-poison";
 }

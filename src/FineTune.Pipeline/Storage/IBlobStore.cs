@@ -1,9 +1,9 @@
 namespace FineTune.Pipeline.Storage;
 
 /// <summary>
-/// Blobs with ETags, conditional writes and leases: the part of Azure Blob Storage the pipeline needs.
-/// Implemented by <see cref="File.FileBlobStore"/> (a data folder) and <see cref="Azure.AzureBlobStore"/> (REST).
-/// Conditional failures (ETag mismatch, blob exists, lease held) throw <see cref="StorageConflictException"/>.
+/// Blobs with ETags and conditional writes: the part of Azure Blob Storage the pipeline, the trainer and serving use,
+/// so each of them names a blob as (container, name) and never builds clients inline. Implemented once, over the Azure SDK
+/// (<see cref="AzureBlobStore"/>), against Azure Storage or Azurite. Conditional failures throw <see cref="StorageConflictException"/>.
 /// </summary>
 public interface IBlobStore
 {
@@ -24,13 +24,4 @@ public interface IBlobStore
 
     /// <summary>Blobs whose names start with <paramref name="prefix"/>, in name order.</summary>
     IAsyncEnumerable<BlobProperties> ListAsync(string container, string? prefix = null, CancellationToken ct = default);
-
-    /// <summary>A new lease id, or null when another holder has an active lease. The blob must exist.</summary>
-    Task<string?> TryAcquireLeaseAsync(string container, string name, TimeSpan duration, CancellationToken ct = default);
-
-    /// <summary>Extends a held lease; throws <see cref="StorageConflictException"/> when it was lost.</summary>
-    Task RenewLeaseAsync(string container, string name, string leaseId, CancellationToken ct = default);
-
-    /// <summary>Releases a held lease; throws <see cref="StorageConflictException"/> when another holds it.</summary>
-    Task ReleaseLeaseAsync(string container, string name, string leaseId, CancellationToken ct = default);
 }

@@ -1,10 +1,10 @@
 namespace FineTune.Pipeline.Training;
 
 /// <summary>
-/// Where training and evaluation run. The Train and Evaluate stages write a spec to storage, start a task here,
-/// then poll it with durable timers; terminate cancels it. Implementations: <see cref="LocalProcessTrainingBackend"/>
+/// Where training and evaluation run. The orchestration writes a spec to storage, starts a task here (an activity),
+/// then polls it on durable timers; terminate cancels it. Implementations: <see cref="LocalProcessTrainingBackend"/>
 /// (`finetune train --spec …` as a child process), <see cref="ContainerAppsJobBackend"/> (an Azure Container Apps job
-/// execution over ARM REST), and <see cref="NotConfiguredTrainingBackend"/> (the default until the engine is wired).
+/// execution over ARM REST).
 /// </summary>
 public interface ITrainingBackend
 {
@@ -30,4 +30,4 @@ public enum TrainingRunState
     Lost,
 }
 
-public sealed record TrainingProgress(TrainingRunState State, double? Progress = null, long? Step = null, double? Loss = null, string? Message = null);
+public sealed record TrainingProgress(TrainingRunState State, double? Progress = null, long? Step = null, double? Loss = null, string? Message = null, int? Epoch = null);

@@ -3,8 +3,10 @@ namespace FineTune.Pipeline.Training;
 /// <summary>Configuration section "Pipeline:Training".</summary>
 public sealed class TrainingBackendOptions
 {
-    /// <summary>"none" (default), "local" or "containerapps".</summary>
-    public string Backend { get; set; } = "none";
+    public const string Section = "Pipeline:Training";
+
+    /// <summary>"local" (default: `finetune train` as a child process of the host) or "containerapps" (a GPU job in Azure).</summary>
+    public string Backend { get; set; } = "local";
 
     /// <summary>Local backend: the program to start; default this process's own `finetune`.</summary>
     public string? Executable { get; set; }
@@ -22,14 +24,14 @@ public sealed class TrainingBackendOptions
         var problems = new List<string>();
         switch (Backend.ToLowerInvariant())
         {
-            case "none" or "local":
+            case "local":
                 break;
             case "containerapps":
                 if (string.IsNullOrWhiteSpace(ContainerAppsJobResourceId)) problems.Add("Pipeline:Training:ContainerAppsJobResourceId is required for the containerapps backend");
                 if (string.IsNullOrWhiteSpace(ContainerImage)) problems.Add("Pipeline:Training:ContainerImage is required for the containerapps backend");
                 break;
             default:
-                problems.Add($"Pipeline:Training:Backend must be none, local or containerapps, not \"{Backend}\"");
+                problems.Add($"Pipeline:Training:Backend must be local or containerapps, not \"{Backend}\"");
                 break;
         }
         return problems;

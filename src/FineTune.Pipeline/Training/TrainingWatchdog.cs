@@ -1,35 +1,65 @@
+using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Jobs;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FineTune.Pipeline.Training;
 
 /// <summary>
-/// Stops local training processes whose job has finished (terminated from any host sharing the storage: only the
-/// host that started a process can kill it, and between durable timers no stage of the job is running).
+/// Stops local training processes whose job has ended (terminated from any host sharing the task hub: only the host that
+/// started a process can kill it, and between durable timers nothing of the job runs), and removes the work folders of jobs
+/// that have ended (on start-up, after a crash, and as jobs end on other hosts).
 /// </summary>
-public sealed class TrainingWatchdog(ITrainingBackend backend, JobStore jobs, PipelineOptions options) : BackgroundService
+public sealed class TrainingWatchdog(ITrainingBackend backend, DurableTaskClient client, IOptions<PipelineOptions> options,
+    TimeProvider time, ILogger<TrainingWatchdog> logger) : BackgroundService
 {
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (backend is not LocalProcessTrainingBackend local) return;
-        var interval = options.TrainingPollInterval < TimeSpan.FromSeconds(2) ? options.TrainingPollInterval : TimeSpan.FromSeconds(2);
+        var sweeps = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(interval, stoppingToken);
-                foreach (var (run, jobId) in local.Running)
-                    if ((await jobs.GetAsync(jobId, stoppingToken))?.State.RuntimeStatus.IsTerminal() != false)
-                        await local.CancelAsync(run, stoppingToken);
+                if (backend is LocalProcessTrainingBackend local) await StopOrphansAsync(local, stoppingToken);
+                if (sweeps++ % 30 == 0) await SweepWorkFoldersAsync(stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                break;
+                PipelineLog.WatchdogFault(logger, e);
             }
-            catch (Exception e) when (e is IOException or Storage.StorageException)
+            try { await Task.Delay(Interval, time, stoppingToken); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    private async Task StopOrphansAsync(LocalProcessTrainingBackend local, CancellationToken ct)
+    {
+        foreach (var (run, jobId) in local.Running)
+        {
+            var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct);
+            if (instance is null || instance.IsCompleted)
             {
-                // next round
+                await local.CancelAsync(run, ct);
+                PipelineLog.RunStopped(logger, run.RunId, jobId, instance?.RuntimeStatus.ToString() ?? "purged");
             }
+        }
+    }
+
+    /// <summary>Deletes work folders whose job is finished or unknown.</summary>
+    public async Task SweepWorkFoldersAsync(CancellationToken ct)
+    {
+        var root = options.Value.WorkDirectory;
+        if (!Directory.Exists(root)) return;
+        foreach (var folder in Directory.EnumerateDirectories(root))
+        {
+            var id = Path.GetFileName(folder);
+            if (!JobPaths.IsValidId(id)) continue;
+            var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct);
+            if (instance is null || instance.IsCompleted) WorkFolder.Delete(folder);
         }
     }
 }

@@ -45,7 +45,48 @@ public sealed class Synthesizer
         return prepared;
     }
 
-    public async Task<SynthesisReport> RunAsync(IReadOnlyList<string> documents, string outputPath, CancellationToken ct)
+    public Task<SynthesisReport> RunAsync(IReadOnlyList<string> documents, string outputPath, CancellationToken ct) =>
+        RunAsync(documents, outputPath, generate: true, ct);
+
+    /// <summary>
+    /// Generates the given chunks that are not already stored (the fan-out step of the pipeline: one call per batch of
+    /// chunks, each on any host). Failed chunks are returned, not thrown; a refused request (bad key, unknown model) throws.
+    /// </summary>
+    public async Task<IReadOnlyList<SynthesisReport.FailedChunk>> GenerateMissingAsync(IReadOnlyList<Chunk> chunks, CancellationToken ct)
+    {
+        var fingerprint = _options.Fingerprint();
+        var failures = new ConcurrentBag<SynthesisReport.FailedChunk>();
+        try
+        {
+            await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = _options.ChunkParallelism, CancellationToken = ct },
+                async (chunk, token) =>
+                {
+                    if (await _store.TryGetAsync(chunk.Id, token) is { } stored && stored.Fingerprint == fingerprint) return;
+                    try
+                    {
+                        await _store.SaveAsync(await GenerateChunkAsync(chunk, fingerprint, token), token);
+                    }
+                    catch (Exception e) when (!token.IsCancellationRequested && !TransientFaults.IsFatal(e))
+                    {
+                        failures.Add(new SynthesisReport.FailedChunk(chunk.Id, chunk.SourceFile, chunk.PageRange, $"{TransientFaults.Describe(e)}: {e.Message}"));
+                    }
+                });
+        }
+        catch (Exception e) when (TransientFaults.IsFatal(e))
+        {
+            throw new SynthesisException($"the model endpoint refused the request, so the job stopped: {e.Message}", e);
+        }
+        return failures.OrderBy(f => f.ChunkId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Writes the output from the stored chunk results alone, asking the model nothing (the fan-in step): chunks with no
+    /// stored result are reported as failed.
+    /// </summary>
+    public Task<SynthesisReport> AssembleAsync(IReadOnlyList<string> documents, string outputPath, CancellationToken ct) =>
+        RunAsync(documents, outputPath, generate: false, ct);
+
+    private async Task<SynthesisReport> RunAsync(IReadOnlyList<string> documents, string outputPath, bool generate, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var prepared = await PrepareAsync(documents, ct);
@@ -64,6 +105,11 @@ public sealed class Synthesizer
                     {
                         results[chunk.Id] = stored;
                         Interlocked.Increment(ref resumed);
+                        return;
+                    }
+                    if (!generate)
+                    {
+                        failures.Add(new SynthesisReport.FailedChunk(chunk.Id, chunk.SourceFile, chunk.PageRange, "no result was stored for this chunk"));
                         return;
                     }
                     try
