@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the embedded store: makes a tiny base model, starts `finetune serve`
-# (drop-zone trigger, job workers, local training backend, OpenAI-compatible serving), drops the bundled
+# The main job, end to end, on the embedded default: makes a tiny base model, starts `finetune serve`
+# (the embedded Azurite, the Durable worker and sidecar, the drop folders, the local training backend,
+# OpenAI-compatible serving), drops the bundled
 # sample chat dataset into uploads/, follows the job through Validate → Prepare → Train → Evaluate →
 # Deploy, then prints the status URL, base and tuned scores, and a reply from the deployed model through
 # /v1/chat/completions. Everything lives under .demo/ (deleted at the start of each run).
@@ -16,15 +17,15 @@ ft() { dotnet "$dll" "$@"; }
 demo="$root/.demo"
 port=${FINETUNE_DEMO_PORT:-7071}
 url="http://127.0.0.1:$port"
-rm -rf "$demo"; mkdir -p "$demo/data/uploads" "$demo/data/datasets"
+rm -rf "$demo"; mkdir -p "$demo/data/uploads" "$demo/data/datasets" "$demo/data/models"
 
 echo "== 1. a tiny random Qwen2 base model (no download)"
-ft model init --arch qwen2 --out "$demo/models/tiny-qwen2"
+ft model init --arch qwen2 --out "$demo/data/models/tiny-qwen2"
 
-echo "== 2. finetune serve on $url (embedded store in .demo/data, local training backend)"
+echo "== 2. finetune serve on $url (embedded Azurite under .demo/data, local training backend)"
 if curl -s -o /dev/null "$url/"; then echo "something already listens on $url; stop it or set FINETUNE_DEMO_PORT"; exit 1; fi
-export Pipeline__Training__Backend=local Pipeline__TrainingPollInterval=00:00:01
-dotnet "$dll" serve --data-dir "$demo/data" --urls "$url" --model "$demo/models/tiny-qwen2" > "$demo/serve.log" 2>&1 &
+export Pipeline__TrainingPollInterval=00:00:01 Pipeline__MaxTrainingPollInterval=00:00:02
+dotnet "$dll" serve --data-dir "$demo/data" --urls "$url" --model "$demo/data/models/tiny-qwen2" > "$demo/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -34,7 +35,7 @@ done
 curl -sf "$url/" > /dev/null || { echo "server did not start; see $demo/serve.log"; exit 1; }
 
 echo "== 3. drop the sample dataset (and its job manifest) into uploads/"
-# The held-out eval set goes to datasets/ (anything in uploads/ starts a job of its own).
+# The held-out eval set goes to datasets/ (synced to the datasets container; anything in uploads/ starts a job of its own).
 python3 - "$root/infra/local/sample/sample-eval.jsonl" "$demo/data/datasets/demo-eval.jsonl" <<'PY'
 import json, sys
 with open(sys.argv[2], "w") as out:
@@ -44,18 +45,19 @@ with open(sys.argv[2], "w") as out:
 PY
 cat > "$demo/data/uploads/sample.job.json" <<JSON
 {
-  "baseModel": "$demo/models/tiny-qwen2",
+  "baseModel": "$demo/data/models/tiny-qwen2",
   "preset": "standard",
   "hyperparameters": { "learning_rate": 0.01, "epochs": 10, "batch_size": 4, "lora_rank": 32, "lora_alpha": 64, "lora_dropout": 0 },
   "evalSet": "demo-eval.jsonl",
   "deploymentName": "demo"
 }
 JSON
+sleep 4 # the eval set and the manifest reach storage before the data (a file is complete when unchanged for 3 s)
 cp "$root/infra/local/sample/sample.jsonl" "$demo/data/uploads/sample.jsonl"
 
 echo "== 4. the job, live"
 job=""
-for _ in $(seq 1 60); do
+for _ in $(seq 1 120); do
   job=$(curl -sf "$url/api/jobs" | python3 -c 'import json,sys; j=json.load(sys.stdin); j=j.get("jobs", j) if isinstance(j, dict) else j; print(j[0]["instanceId"] if j else "")' 2>/dev/null || true)
   [ -n "$job" ] && break; sleep 0.5
 done

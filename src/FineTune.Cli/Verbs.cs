@@ -13,7 +13,6 @@ public static class Verbs
         yield return SynthesizeCommand.Create();
         yield return ServeCommand.Create();
         yield return JobsCommand.Create();
-        yield return FunctionsCommand.Create();
         yield return TokenizeCommand.Create();
         yield return ModelCommand.Create();
         yield return TrainCommand.Create();

@@ -91,12 +91,12 @@ public static class BenchServeCommand
         var scriptRoot = Directory.CreateDirectory(Path.Combine(root, "script-root")).FullName;
         var settings = HostSettingsLoader.Load(Path.Combine(root, "data"), null, "http://127.0.0.1:0", scriptRoot);
         var serving = new ServingOptions { ModelDirectory = modelDir, BaseModelId = "tiny", AdaptersDirectory = adaptersDir, MaxLoadedAdapters = 8, MaxBatchSize = maxBatch, MaxQueuedRequests = 1024 };
-        var app = FineTuneHost.Build(settings, b =>
+        var app = await FineTuneHost.BuildAsync(settings, b =>
         {
             b.Logging.SetMinimumLevel(LogLevel.Warning);
             b.Services.AddFineTuneServing(serving);
-        });
-        await app.StartAsync(ct);
+        }, ct);
+        await app.App.StartAsync(ct);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
@@ -129,7 +129,7 @@ public static class BenchServeCommand
         }
         finally
         {
-            await app.StopAsync(CancellationToken.None);
+            await app.App.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
         }
     }

@@ -19,7 +19,7 @@ public static class StorageEvaluation
     {
         try { return await RunCoreAsync(storageSetting, specAddress, ct); }
         catch (ArgumentException e) { Console.Error.WriteLine($"finetune eval: {e.Message}"); return ExitCodes.Usage; }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or StorageException or JsonException
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Azure.RequestFailedException or JsonException
                                       or FineTune.Models.Checkpoints.CheckpointFormatException or FineTune.Models.Tokenization.TokenizerFormatException)
         {
             Console.Error.WriteLine($"finetune eval: {e.Message}");

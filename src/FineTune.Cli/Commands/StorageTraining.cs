@@ -21,7 +21,7 @@ public static class StorageTraining
     {
         try { return await RunCoreAsync(storageSetting, specAddress, resume, ct); }
         catch (ArgumentException e) { Console.Error.WriteLine($"finetune train: {e.Message}"); return ExitCodes.Usage; }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or StorageException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Azure.RequestFailedException or System.Text.Json.JsonException)
         {
             return Fail(e.Message);
         }

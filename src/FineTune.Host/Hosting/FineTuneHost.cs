@@ -1,86 +1,122 @@
+using System.Net;
 using System.Text.Json.Serialization;
-using FineTune.Host.EventGrid;
-using FineTune.Host.Functions;
 using FineTune.Host.Jobs;
 using FineTune.Pipeline;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FineTune.Host.Hosting;
 
 /// <summary>
-/// Builds the ASP.NET Core host behind `finetune serve` and the Functions custom handler: storage, the job pipeline
-/// (workers + drop-zone scan unless the Functions host delivers triggers), the job API, Event Grid, the Functions
-/// invocation endpoints, and every <see cref="IEndpointGroup"/> registered by <paramref name="configure"/>.
+/// Builds the ASP.NET Core host behind `finetune serve`: storage (the embedded Azurite, or Azure Storage), the Durable
+/// worker, client and sidecar, the self-hosted triggers (uploads scan, drop folders, training watchdog), the job API, and
+/// every <see cref="IEndpointGroup"/> registered by <paramref name="configure"/>.
 /// </summary>
 public static class FineTuneHost
 {
-    public static WebApplication Build(HostSettings settings, Action<WebApplicationBuilder>? configure = null)
+    public static async Task<FineTuneApp> BuildAsync(HostSettings settings, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
         var problems = settings.Check();
         if (problems.Count > 0) throw new InvalidOperationException("invalid host settings: " + string.Join("; ", problems));
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseUrls([.. settings.Urls]);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4L << 30);
-        builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = 4L << 30);
-        // Request-start logs print query strings, and `code` may be an API key there.
-        // (and per-request framework chatter drowns the pipeline's own logs)
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(o =>
+        EmbeddedAzurite? azurite = null;
+        try
         {
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-            o.SerializerOptions.Encoder = JobJson.Options.Encoder;
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
-        });
+            if (settings.StorageConnectionString is null) azurite = await EmbeddedAzurite.StartAsync(settings.DataDirectory!, ct);
+            var storage = StorageAccount.FromSetting(settings.StorageConnectionString ?? azurite!.ConnectionString);
+            await storage.EnsureCreatedAsync(ct);
 
-        var storage = settings.StorageConnectionString is { } cs ? StorageAccount.FromConnectionString(cs) : StorageAccount.FromDirectory(settings.DataDirectory);
-        var pipeline = settings.Pipeline;
-        if (settings.FunctionsCustomHandler)
-        {
-            pipeline.ScanInterval = TimeSpan.Zero; // the Functions host runs the blob and queue triggers
-            pipeline.RunWorkers = false;
-        }
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddHostedService<StorageInitializer>();
-        builder.Services.AddFineTunePipeline(storage, pipeline, CreateBackend(settings));
-        configure?.Invoke(builder);
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+            {
+                InitialData = settings.Values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)),
+            });
+            if (settings.DataDirectory is { } data)
+            {
+                builder.Services.Configure<DropFolderOptions>(o => o.Root = data);
+                builder.Services.PostConfigure<PipelineOptions>(o =>
+                {
+                    if (!o.ModelRoots.Contains(Path.Combine(data, "models"))) o.ModelRoots.Add(Path.Combine(data, "models"));
+                });
+            }
+            foreach (var url in settings.Urls) Listen(builder, url);
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4L << 30);
+            builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = 4L << 30);
+            // Request-start logs print query strings, and `code` may be an API key there; Durable's per-call chatter drowns the rest.
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
+            builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+            builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+            builder.Services.AddProblemDetails();
+            builder.Services.ConfigureHttpJsonOptions(o =>
+            {
+                o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+                o.SerializerOptions.Encoder = JobJson.Options.Encoder;
+                o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            });
+            builder.Services.AddSingleton(settings);
+            builder.Services.AddFineTunePipeline(storage);
+            builder.Services.AddFineTuneTriggers();
+            var grpcPort = await DurableSidecar.AddAsync(builder, storage, settings, ct);
+            configure?.Invoke(builder);
 
-        var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseRouting();
-        app.UseMiddleware<ApiKeyMiddleware>();
-        app.MapGet("/", () => TypedResults.Ok(new { service = "finetune", storage = storage.Description })).WithMetadata(NoApiKey.Instance);
-        app.MapJobEndpoints();
-        app.MapEventGridEndpoints();
-        app.MapFunctionsEndpoints();
-        foreach (var group in app.Services.GetServices<IEndpointGroup>())
-        {
-            var conventions = app.MapGroup("");
-            if (!group.RequiresApiKey) conventions.WithMetadata(NoApiKey.Instance);
-            group.Map(conventions);
+            var app = builder.Build();
+            app.UseExceptionHandler();
+            app.UseStatusCodePages();
+            app.UseRouting();
+            app.UseMiddleware<ApiKeyMiddleware>();
+            DurableSidecar.Map(app, grpcPort);
+            app.MapGet("/", () => TypedResults.Ok(new { service = "finetune" })).WithMetadata(NoApiKey.Instance);
+            app.MapJobEndpoints();
+            foreach (var group in app.Services.GetServices<IEndpointGroup>())
+            {
+                var conventions = app.MapGroup("");
+                if (!group.RequiresApiKey) conventions.WithMetadata(NoApiKey.Instance);
+                group.Map(conventions);
+            }
+            return new FineTuneApp(app, azurite, storage, grpcPort);
         }
-        return app;
+        catch
+        {
+            if (azurite is not null) await azurite.DisposeAsync();
+            throw;
+        }
     }
 
-    private static ITrainingBackend CreateBackend(HostSettings settings)
+    /// <summary>One listen URL as an HTTP/1.1 Kestrel endpoint (explicit endpoints: the sidecar's HTTP/2 port is one too).</summary>
+    private static void Listen(WebApplicationBuilder builder, string url)
     {
-        var training = settings.Training;
-        return training.Backend.ToLowerInvariant() switch
+        var normalized = url.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0");
+        if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || uri.Scheme != "http")
+            throw new ArgumentException($"listen URL \"{url}\" must be http://HOST:PORT (put TLS in front of the host)");
+        builder.WebHost.ConfigureKestrel(k =>
         {
-            "local" => new LocalProcessTrainingBackend(training, settings.StorageConnectionString ?? Path.GetFullPath(settings.DataDirectory)),
-            "containerapps" => new ContainerAppsJobBackend(training,
-                ContainerAppsJobBackend.CreatePipeline(new global::Azure.Identity.DefaultAzureCredential()), new Uri("https://management.azure.com/")),
-            _ => new NotConfiguredTrainingBackend(),
-        };
+            if (uri.Host == "localhost") k.ListenLocalhost(uri.Port, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
+            else k.Listen(IPAddress.Parse(uri.Host), uri.Port, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
+        });
+    }
+}
+
+/// <summary>The built host and what it owns: stopping it stops the embedded Azurite too.</summary>
+public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, StorageAccount storage, int grpcPort) : IAsyncDisposable
+{
+    public WebApplication App { get; } = app;
+    /// <summary>The HTTP addresses the host listens on after start (port 0 resolved), without the sidecar's loopback gRPC port.</summary>
+    public IReadOnlyList<string> Urls => App.Urls.Where(u => !u.EndsWith($":{grpcPort}", StringComparison.Ordinal)).ToList();
+    public StorageAccount Storage { get; } = storage;
+    /// <summary>The storage setting (for tests and the trainer): the embedded Azurite's connection string, or the given one.</summary>
+    public string StorageSetting => Storage.Setting;
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        if (azurite is not null) await azurite.DisposeAsync();
     }
 }

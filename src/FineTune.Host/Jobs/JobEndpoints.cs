@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,8 +10,9 @@ using Microsoft.AspNetCore.Routing;
 namespace FineTune.Host.Jobs;
 
 /// <summary>
-/// The job API in Durable Functions' shapes: start (202 + Location + Retry-After), status (202 while running,
-/// 200 when finished), list, raise event, terminate, purge, and the job's files (the validation report).
+/// The job API in Durable Functions' shapes, answered by the Durable client: start (202 + Location + Retry-After), status
+/// (202 while running, 200 when finished), list, raise event (approve/reject, only at the gate), terminate, purge, and the
+/// job's files (reports, metrics, evaluation).
 /// </summary>
 public static class JobEndpoints
 {
@@ -56,7 +58,7 @@ public static class JobEndpoints
         if (started is not { } job)
             return TypedResults.Problem(statusCode: 400, title: "Not a job input",
                 detail: $"{blob.Name}: jobs start from .jsonl/.json data (chat, alpaca, sharegpt) or .pdf/.txt/.md/.docx documents");
-        var response = StartResponse(request, job.Job.Id);
+        var response = StartResponse(request, job.JobId);
         request.HttpContext.Response.Headers.RetryAfter = "10";
         return TypedResults.Accepted(response.StatusQueryGetUri, response);
     }
@@ -123,43 +125,48 @@ public static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> StatusAsync(string id, HttpRequest request, JobStore jobs, bool? showHistory, CancellationToken ct)
+    private static async Task<IResult> StatusAsync(string id, HttpRequest request, DurableTaskClient client, CancellationToken ct)
     {
-        var job = await jobs.GetAsync(id, ct);
+        var job = JobPaths.IsValidId(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct) : null;
         if (job is null) return TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}");
-        var body = JobStatusResponse.From(job.Value.State, showHistory == true, BaseUri(request));
-        if (job.Value.State.RuntimeStatus.IsTerminal()) return TypedResults.Ok(body);
+        var body = JobStatusResponse.From(job, BaseUri(request));
+        if (job.IsCompleted) return TypedResults.Ok(body);
         request.HttpContext.Response.Headers.Location = $"{BaseUri(request)}/api/jobs/{id}";
         request.HttpContext.Response.Headers.RetryAfter = "5";
         return TypedResults.Json(body, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static async Task<Results<Ok<List<JobStatusResponse>>, ProblemHttpResult>> ListAsync(HttpRequest request, JobStore jobs,
+    private static async Task<Results<Ok<List<JobStatusResponse>>, ProblemHttpResult>> ListAsync(HttpRequest request, DurableTaskClient client,
         string? runtimeStatus, int? top, CancellationToken ct)
     {
-        HashSet<RuntimeStatus>? filter = null;
+        List<OrchestrationRuntimeStatus>? filter = null;
         if (!string.IsNullOrWhiteSpace(runtimeStatus))
         {
             filter = [];
             foreach (var part in runtimeStatus.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (!Enum.TryParse<RuntimeStatus>(part, ignoreCase: true, out var status))
-                    return TypedResults.Problem(statusCode: 400, title: "Unknown runtimeStatus", detail: $"\"{part}\" is not one of {string.Join(", ", Enum.GetNames<RuntimeStatus>())}");
+                if (!Enum.TryParse<OrchestrationRuntimeStatus>(part, ignoreCase: true, out var status))
+                    return TypedResults.Problem(statusCode: 400, title: "Unknown runtimeStatus", detail: $"\"{part}\" is not one of {string.Join(", ", Enum.GetNames<OrchestrationRuntimeStatus>())}");
                 filter.Add(status);
             }
         }
-        var list = await jobs.ListAsync(filter, ct);
-        return TypedResults.Ok(list.Take(top is > 0 ? top.Value : int.MaxValue).Select(j => JobStatusResponse.From(j, false, BaseUri(request))).ToList());
+        var limit = top is > 0 ? Math.Min(top.Value, 1000) : 100;
+        var jobs = new List<OrchestrationMetadata>();
+        await foreach (var job in client.GetAllInstancesAsync(new OrchestrationQuery { Statuses = filter, FetchInputsAndOutputs = true, PageSize = 100 }).WithCancellation(ct))
+            jobs.Add(job);
+        var baseUri = BaseUri(request);
+        return TypedResults.Ok(jobs.OrderByDescending(j => j.CreatedAt).Take(limit).Select(j => JobStatusResponse.From(j, baseUri)).ToList());
     }
 
     private static async Task<IResult> RaiseEventAsync(string id, string eventName, JobControl control, CancellationToken ct) =>
-        Map(await control.RaiseEventAsync(id, eventName, ct), id);
+        Map(JobPaths.IsValidId(id) ? await control.RaiseEventAsync(id, eventName, ct) : JobControl.Result.NotFound, id, eventName);
 
     private static async Task<IResult> TerminateAsync(string id, string? reason, JobControl control, CancellationToken ct) =>
-        Map(await control.TerminateAsync(id, reason, ct), id);
+        Map(JobPaths.IsValidId(id) ? await control.TerminateAsync(id, reason, ct) : JobControl.Result.NotFound, id, "terminate");
 
     private static async Task<IResult> PurgeAsync(string id, JobControl control, CancellationToken ct)
     {
+        if (!JobPaths.IsValidId(id)) return TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}");
         var (result, deleted) = await control.PurgeAsync(id, ct);
         return result switch
         {
@@ -169,16 +176,20 @@ public static class JobEndpoints
         };
     }
 
-    private static IResult Map(JobControl.Result result, string id) => result switch
+    private static IResult Map(JobControl.Result result, string id, string action) => result switch
     {
         JobControl.Result.Done => TypedResults.Accepted((string?)null),
         JobControl.Result.NotRunning => TypedResults.Problem(statusCode: 410, title: "Job has finished", detail: $"job {id} is no longer running"),
+        JobControl.Result.NotWaiting => TypedResults.Problem(statusCode: 409, title: "Not at the gate",
+            detail: $"job {id} is not waiting for approval; \"{action}\" is accepted only while the deployment gate waits"),
+        JobControl.Result.UnknownEvent => TypedResults.Problem(statusCode: 400, title: "Unknown event",
+            detail: $"\"{action}\" is not an event of this job; use {string.Join(" or ", JobControl.Events)}"),
         _ => TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}"),
     };
 
     private static async Task<IResult> FileAsync(string id, string path, StorageAccount storage, CancellationToken ct)
     {
-        if (!JobPaths.IsValidId(id) || path.Split('/').Any(s => s.Length == 0 || s.StartsWith('.')) || path == "lease")
+        if (!JobPaths.IsValidId(id) || path.Split('/').Any(s => s.Length == 0 || s.StartsWith('.')) || path.StartsWith("_", StringComparison.Ordinal))
             return TypedResults.Problem(statusCode: 404, title: "File not found");
         var download = await storage.Blobs.OpenReadAsync(Containers.Jobs, $"{id}/{path}", ct);
         if (download is null) return TypedResults.Problem(statusCode: 404, title: "File not found", detail: $"job {id} has no file {path}");

@@ -1,31 +1,61 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Pipeline.Jobs;
+using Microsoft.DurableTask.Client;
 
 namespace FineTune.Host.Jobs;
 
 /// <summary>Durable Functions' start response (HTTP 202): where to poll, raise events, terminate, purge.</summary>
 public sealed record JobStartResponse(string Id, string StatusQueryGetUri, string SendEventPostUri, string TerminatePostUri, string PurgeHistoryDeleteUri);
 
-/// <summary>Durable Functions' instance status shape.</summary>
+/// <summary>
+/// Durable Functions' instance status shape. <c>output</c> is the orchestration's output when it completed; for a failed job
+/// <c>{error, stage, report?}</c> (the failure message and where it happened); for a terminated one <c>{reason, stage}</c>.
+/// </summary>
 public sealed record JobStatusResponse(
     string Name,
     string InstanceId,
-    RuntimeStatus RuntimeStatus,
-    JobInput Input,
-    JsonObject? CustomStatus,
+    string RuntimeStatus,
+    JsonNode? Input,
+    JsonNode? CustomStatus,
     JsonNode? Output,
     DateTimeOffset CreatedTime,
-    DateTimeOffset LastUpdatedTime,
-    IReadOnlyList<HistoryEvent>? HistoryEvents)
+    DateTimeOffset LastUpdatedTime)
 {
-    public static JobStatusResponse From(JobState job, bool showHistory, string baseUri)
+    public static JobStatusResponse From(OrchestrationMetadata job, string baseUri)
     {
-        var output = job.Output?.DeepClone();
-        // Relative links in outputs (the validation report) become absolute, as Durable's URIs are.
-        if (output is JsonObject o && o["reportUri"] is JsonValue v && v.GetValue<string>() is { } link && link.StartsWith('/'))
-            o["reportUri"] = baseUri + link;
-        return new JobStatusResponse(job.Name, job.Id, job.RuntimeStatus, job.Input, (JsonObject?)job.CustomStatus?.DeepClone(), output,
-            job.CreatedTime, job.LastUpdatedTime, showHistory ? job.History : null);
+        var custom = Parse(job.SerializedCustomStatus) as JsonObject;
+        JsonNode? output = job.RuntimeStatus switch
+        {
+            OrchestrationRuntimeStatus.Completed => Parse(job.SerializedOutput),
+            OrchestrationRuntimeStatus.Failed => new JsonObject
+            {
+                ["error"] = custom?["error"]?.DeepClone() ?? job.FailureDetails?.ErrorMessage,
+                ["stage"] = custom?["stage"]?.DeepClone(),
+                ["reportUri"] = custom?["report"] is JsonValue report ? $"{baseUri}/api/jobs/{job.InstanceId}/files/{report}" : null,
+            },
+            OrchestrationRuntimeStatus.Terminated => new JsonObject
+            {
+                ["reason"] = Parse(job.SerializedOutput)?.DeepClone() ?? "terminated",
+                ["stage"] = custom?["stage"]?.DeepClone(),
+            },
+            _ => null,
+        };
+        return new JobStatusResponse(job.Name, job.InstanceId, job.RuntimeStatus.ToString(), Parse(job.SerializedInput), custom, output,
+            job.CreatedAt, job.LastUpdatedAt);
+    }
+
+    private static JsonNode? Parse(string? json)
+    {
+        if (string.IsNullOrEmpty(json)) return null;
+        try
+        {
+            return JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(json);
+        }
     }
 }
 

@@ -20,7 +20,9 @@ public sealed partial class DeploymentSync(StorageAccount storage, HostSettings 
     private static readonly string[] Wanted = [LoraConfig.FileName, LoraAdapter.WeightsFileName];
     private readonly Dictionary<string, (string ETag, string JobId)> _synced = new(StringComparer.Ordinal); // record name → what is registered
 
-    public string CacheDirectory { get; } = Path.GetFullPath(Path.Combine(host.DataDirectory, "serving-cache"));
+    public string CacheDirectory { get; } = Path.GetFullPath(host.DataDirectory is { } data
+        ? Path.Combine(data, "serving-cache")
+        : Path.Combine(Path.GetTempPath(), "finetune-serving-cache", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

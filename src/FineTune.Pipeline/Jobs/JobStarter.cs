@@ -4,6 +4,7 @@ using FineTune.Pipeline.Storage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FineTune.Pipeline.Jobs;
 
@@ -13,7 +14,8 @@ namespace FineTune.Pipeline.Jobs;
 /// instance, and a receipt (jobs/_receipts/{id}.json, written after scheduling) lets the scan skip versions already handled.
 /// The manifest is found and checked completely first; a job that cannot run is still created, and fails at once saying why.
 /// </summary>
-public sealed class JobStarter(DurableTaskClient client, StorageAccount storage, ManifestChecker checker, ILogger<JobStarter> logger)
+public sealed class JobStarter(DurableTaskClient client, StorageAccount storage, ManifestChecker checker, IOptions<PipelineOptions> options,
+    ILogger<JobStarter> logger)
 {
     private static readonly string[] DataExtensions = [".jsonl", ".json"];
     private static readonly string[] DocumentExtensions = [".pdf", ".txt", ".md", ".docx"];
@@ -64,6 +66,7 @@ public sealed class JobStarter(DurableTaskClient client, StorageAccount storage,
 
     private async Task<JobStartResult> ScheduleAsync(string id, JobInput input, CancellationToken ct)
     {
+        input = input with { Settings = OrchestrationSettings.From(options.Value) };
         var created = true;
         try
         {

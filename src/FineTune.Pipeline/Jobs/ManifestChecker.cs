@@ -36,8 +36,8 @@ public sealed class ManifestChecker(StorageAccount storage, IOptions<PipelineOpt
         if (Path.IsPathRooted(model))
         {
             var full = Path.GetFullPath(model);
-            var roots = options.Value.ModelRoots.Select(r => Path.TrimEndingDirectorySeparator(Path.GetFullPath(r)) + Path.DirectorySeparatorChar).ToList();
-            if (!roots.Any(r => full.StartsWith(r, StringComparison.Ordinal)))
+            var roots = options.Value.ModelRoots.Select(r => Path.TrimEndingDirectorySeparator(Path.GetFullPath(r))).ToList();
+            if (!roots.Any(r => full == r || full.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
                 return $"baseModel \"{model}\" is not under a configured model root ({(roots.Count == 0 ? "none configured: use models/NAME in storage" : "Pipeline:ModelRoots")})";
             return File.Exists(Path.Combine(full, "config.json")) ? null : $"baseModel \"{model}\" has no config.json";
         }

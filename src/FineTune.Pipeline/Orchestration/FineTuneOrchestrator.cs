@@ -2,7 +2,6 @@ using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Training;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace FineTune.Pipeline.Orchestration;
 
@@ -13,15 +12,16 @@ namespace FineTune.Pipeline.Orchestration;
 /// evaluation) runs on a training backend and is followed with durable timers, so no worker is held while it runs.
 /// Events are listened for only at the gate (the job API refuses approve/reject before it).
 /// </summary>
-public sealed class FineTuneOrchestrator(IOptions<PipelineOptions> options) : TaskOrchestrator<JobInput, JobOutput>
+public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
 {
     public const string Approve = "approve";
     public const string Reject = "reject";
 
-    private readonly PipelineOptions _options = options.Value;
+    private OrchestrationSettings _options = OrchestrationSettings.Default;
 
     public override async Task<JobOutput> RunAsync(TaskOrchestrationContext context, JobInput input)
     {
+        _options = input.Settings ?? OrchestrationSettings.Default;
         var job = new JobRequest(context.InstanceId, input);
         if (input.Rejected is { } why) Fail(context, "validate", why);
         try
