@@ -1,6 +1,6 @@
 // FineTune on Azure: a storage account (uploads, datasets, models, jobs, adapters, deployments + the job queue),
-// the pipeline host as a Functions app running `finetune serve` as a custom handler (blob, queue, timer and HTTP
-// triggers from `finetune functions pack`), and a Container Apps job on a serverless GPU profile that runs
+// the pipeline host as an isolated-worker .NET Functions app (src/FineTune.Functions: the Durable job orchestration,
+// the uploads blob trigger, the job API) reaching storage with its managed identity, and a Container Apps job on a serverless GPU profile that runs
 // `finetune train --spec …`, started by the host over ARM with its managed identity.
 targetScope = 'resourceGroup'
 
@@ -99,11 +99,16 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     siteConfig: {
-      linuxFxVersion: ''
+      linuxFxVersion: 'DOTNET-ISOLATED|10.0'
       appSettings: [
         { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
-        { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'custom' }
-        { name: 'AzureWebJobsStorage', value: storageConnection }
+        { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'dotnet-isolated' }
+        // Identity-based AzureWebJobsStorage (no account key): the host, the Durable Azure Storage provider and the blob
+        // trigger use the app's managed identity; the pipeline reads the blob endpoint (FunctionsSettings.StorageSetting).
+        { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
+        { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
+        { name: 'AzureWebJobsStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'Pipeline__Training__Backend', value: 'containerapps' }
         { name: 'Pipeline__Training__ContainerAppsJobResourceId', value: trainer.id }
         { name: 'Pipeline__Training__ContainerImage', value: trainerImage }
@@ -122,6 +127,25 @@ resource startJobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b24988ac-6180-42a0-ab88-20f7382dd24c')
   }
 }
+
+// Durable Functions (Azure Storage provider) needs blobs (leases, large messages), queues (work items) and tables (history,
+// instances); the pipeline reads and writes its containers. Built-in role ids:
+// Storage Blob Data Owner, Storage Queue Data Contributor, Storage Table Data Contributor.
+var storageRoles = [
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+]
+
+resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
+  name: guid(storage.id, site.id, role)
+  scope: storage
+  properties: {
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+  }
+}]
 
 output functionApp string = site.name
 output storageAccount string = storage.name
