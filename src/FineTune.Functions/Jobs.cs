@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using FineTune.Pipeline;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
 using FineTune.Pipeline.Training;
@@ -8,6 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FineTune.Functions;
 
@@ -17,7 +19,7 @@ namespace FineTune.Functions;
 /// Status, raise event, terminate and purge are otherwise Durable's own HTTP management API, served by the Functions host
 /// (the statusQueryGetUri, sendEventPostUri, terminatePostUri and purgeHistoryDeleteUri of a start response).
 /// </summary>
-public sealed class Jobs(StorageAccount storage, ManifestChecker checker, ITrainingBackend backend,
+public sealed class Jobs(StorageAccount storage, ManifestChecker checker, ITrainingBackend backend, IOptions<PipelineOptions> options,
     ILogger<JobStarter> starterLog, ILogger<JobControl> controlLog)
 {
     /// <summary>
@@ -34,7 +36,7 @@ public sealed class Jobs(StorageAccount storage, ManifestChecker checker, ITrain
     internal const int DefaultTop = 100;
     internal const int MaxTop = 1000;
 
-    private JobStarter Starter(DurableTaskClient client) => new(client, storage, checker, starterLog);
+    private JobStarter Starter(DurableTaskClient client) => new(client, storage, checker, options, starterLog);
     private JobControl Control(DurableTaskClient client) => new(client, storage, backend, controlLog);
 
     /// <summary>A blob in uploads/ (data or documents) starts the job of that blob version; manifests and other files start none.</summary>

@@ -1,16 +1,17 @@
-using FineTune.Pipeline;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace FineTune.Functions;
 
-/// <summary>The job orchestration: a shell over the shared <see cref="FineTuneOrchestrator"/>.</summary>
-public sealed class Orchestration(IOptions<PipelineOptions> options)
+/// <summary>
+/// The job orchestration: a shell over the shared <see cref="FineTuneOrchestrator"/>. Its settings (poll intervals, retries)
+/// travel in the job input, fixed by JobStarter when the job starts, so replays never see changed app settings.
+/// </summary>
+public static class Orchestration
 {
     [Function(nameof(FineTuneOrchestrator))]
-    public Task<JobOutput> Run([OrchestrationTrigger] TaskOrchestrationContext context) =>
-        new FineTuneOrchestrator(options).RunAsync(context, context.GetInput<JobInput>()!);
+    public static Task<JobOutput> Run([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new FineTuneOrchestrator().RunAsync(context, context.GetInput<JobInput>()!);
 }
