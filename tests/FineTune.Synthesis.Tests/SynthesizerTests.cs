@@ -260,6 +260,28 @@ public sealed class SynthesizerTests : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["duplicate_question"] = 1 }, report.Pairs.DroppedByReason);
     }
 
+    [Fact]
+    public async Task Run_ReplyWithOneBrokenLine_KeepsEveryOtherPairAndReportsTheLine()
+    {
+        var document = await WriteDocumentAsync("# Only\n\nSmoke detectors shall be installed on the ceiling of every bedroom.");
+        var output = _temp.File("out.jsonl");
+        string[] questions =
+        [
+            "Where do smoke detectors go?", "Which rooms need one?", "Is the wall acceptable?", "Who installs them?", "Are bedrooms covered?",
+            "What does the rule require?", "Must every bedroom have a detector?", "Can I skip the ceiling?", "Why the ceiling?", "What is installed?",
+        ];
+        var good = questions.Select(q => Replies.Line("S", q, "Smoke detectors shall be installed on the ceiling of every bedroom.")).ToList();
+        var reply = string.Join("\n", [good[0], "{\"messages\": [{\"role\": \"user\", \"content\": \"broken", .. good.Skip(1)]);
+        await using var server = await FakeOpenAIServer.StartAsync((_, context) => FakeOpenAIServer.Complete(context, reply));
+
+        var report = await RunAsync(server, Options(), document, output);
+
+        Assert.Equal(11, report.Pairs.Generated);
+        Assert.Equal(10, report.Pairs.Kept);
+        Assert.Equal(new Dictionary<string, long> { ["invalid_json"] = 1 }, report.Pairs.DroppedByReason);
+        Assert.Equal(10, (await File.ReadAllLinesAsync(output)).Length);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(4)]
