@@ -35,35 +35,26 @@ public sealed class ApiKeyTests
     public void BeyondLoopback_WithoutKeys_RefusesToStart()
     {
         var settings = new HostSettings { Urls = ["http://0.0.0.0:7071"], DataDirectory = Path.GetTempPath() };
-        var e = Assert.Throws<InvalidOperationException>(() => FineTuneHost.Build(settings));
+        var e = Assert.Throws<InvalidOperationException>(() => FineTuneHost.BuildAsync(settings).GetAwaiter().GetResult());
         Assert.Contains("API key is required when listening beyond loopback", e.Message);
         Assert.Empty(new HostSettings { Urls = ["http://127.0.0.1:7071", "http://localhost:5000"] }.Check());
     }
 
     [Fact]
-    public void SettingsLoader_ReadsLocalSettingsAndHostJson()
+    public void SettingsLoader_ReadsLocalSettingsValues_EnvironmentAndOptionsWin()
     {
         var dir = FineTune.Tests.Support.RepoPaths.NewTempDirectory("settings");
         File.WriteAllText(Path.Combine(dir, "local.settings.json"), """
-            {"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","AzureWebJobsStorage":"UseDevelopmentStorage=true",
-             "FINETUNE_API_KEYS":"aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb","Pipeline__LeaseDuration":"20"}}
-            """);
-        File.WriteAllText(Path.Combine(dir, "host.json"), """
-            {"version":"2.0","functionTimeout":"00:30:00",
-             "extensions":{"queues":{"batchSize":8,"maxDequeueCount":7,"visibilityTimeout":"00:00:45"}},
-             "retry":{"strategy":"exponentialBackoff","maxRetryCount":4,"minimumInterval":"00:00:02","maximumInterval":"00:00:20"}}
+            {"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"dotnet-isolated","AzureWebJobsStorage":"UseDevelopmentStorage=true",
+             "FINETUNE_API_KEYS":"aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb","Pipeline__ScanInterval":"00:00:01","Pipeline__Training__Backend":"local"}}
             """);
         var settings = HostSettingsLoader.Load(null, null, null, dir);
         Assert.Equal("UseDevelopmentStorage=true", settings.StorageConnectionString);
         Assert.Equal(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"], settings.ApiKeys);
         Assert.Equal(["http://127.0.0.1:7071"], settings.Urls);
-        Assert.Equal(TimeSpan.FromMinutes(30), settings.Pipeline.StageTimeout);
-        Assert.Equal(8, settings.Pipeline.BatchSize);
-        Assert.Equal(7, settings.Pipeline.MaxDequeueCount);
-        Assert.Equal(TimeSpan.FromSeconds(45), settings.Pipeline.VisibilityTimeout);
-        Assert.Equal(4, settings.Pipeline.MaxRetries);
-        Assert.Equal(TimeSpan.FromSeconds(2), settings.Pipeline.RetryDelay);
-        Assert.Equal(TimeSpan.FromSeconds(20), settings.Pipeline.LeaseDuration);
+        Assert.Equal("00:00:01", settings.Values["Pipeline:ScanInterval"]);
+        Assert.Equal("local", settings.Values["Pipeline:Training:Backend"]);
+        // With a data folder, the development-storage shortcut means the embedded Azurite.
         var local = HostSettingsLoader.Load(Path.Combine(dir, "d"), null, "http://127.0.0.1:9999", dir);
         Assert.Null(local.StorageConnectionString);
         Assert.Equal(Path.Combine(dir, "d"), local.DataDirectory);

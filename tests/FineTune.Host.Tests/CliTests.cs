@@ -28,16 +28,17 @@ public sealed class CliTests
         var dir = RepoPaths.NewTempDirectory("cli");
         File.WriteAllText(Path.Combine(dir, "a.jsonl"), ChatData.Valid());
         File.WriteAllText(Path.Combine(dir, "b.jsonl"), ChatData.WithTwoInvalidLines());
-        File.WriteAllText(Path.Combine(dir, "run.job.json"), """{"invalidLines":"drop"}""");
+        File.WriteAllText(Path.Combine(dir, "run.job.json"), """{"invalidLines":"drop","baseModel":"models/none"}""");
         var (code, stdout, stderr) = await RunAsync(dir, "jobs", "submit", "a.jsonl", "b.jsonl", "run.job.json", "--wait", "--url", host.BaseUrl);
         Assert.True(code == 1, $"exit {code}\n{stdout}\n{stderr}");
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("a.jsonl\t", lines[0]);
         Assert.StartsWith("b.jsonl\t", lines[1]);
         var idB = lines[1].Split('\t')[1];
-        // b was dropped-lenient: it got past validation to the missing training backend, like a.
+        // Both fail before any stage runs: the manifest's base model does not exist, and the error says so.
         var status = await new JobApiClient(host.Client).StatusAsync(idB, history: false, CancellationToken.None);
-        Assert.Equal("train", status["output"]!["stage"]!.GetValue<string>());
+        Assert.Equal("validate", status["output"]!["stage"]!.GetValue<string>());
+        Assert.Contains("models/none", status["output"]!["error"]!.GetValue<string>());
         Assert.Equal("drop", status["input"]!["manifest"]!["invalidLines"]!.GetValue<string>());
 
         var (listCode, listOut, _) = await RunAsync(dir, "jobs", "list", "--status", "Failed", "--url", host.BaseUrl);
@@ -46,26 +47,6 @@ public sealed class CliTests
         var (missingCode, _, missingErr) = await RunAsync(dir, "jobs", "status", "00000000000000000000000000000000", "--url", host.BaseUrl);
         Assert.Equal(2, missingCode);
         Assert.Contains("404", missingErr);
-        Directory.Delete(dir, true);
-    }
-
-    [Fact]
-    public async Task FunctionsPack_WritesHostJsonFunctionsAndTheExecutable()
-    {
-        var dir = RepoPaths.NewTempDirectory("pack");
-        var (code, stdout, stderr) = await RunAsync(RepoPaths.Root, "functions", "pack", "--out", Path.Combine(dir, "app"), "--zip");
-        Assert.True(code == 0, stdout + stderr);
-        var app = Path.Combine(dir, "app");
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(app, "host.json")))!;
-        Assert.Equal("2.0", host["version"]!.GetValue<string>());
-        Assert.True(host["customHandler"]!["enableForwardingHttpRequest"]!.GetValue<bool>());
-        var exe = host["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>();
-        Assert.True(exe == "dotnet" || File.Exists(Path.Combine(app, exe)), exe);
-        Assert.True(File.Exists(Path.Combine(app, "bin", "finetune.dll")));
-        foreach (var function in new[] { "BlobUpload", "JobQueue", "Sweep", "Api" })
-            Assert.True(File.Exists(Path.Combine(app, function, "function.json")), function);
-        Assert.Equal("custom", JsonNode.Parse(File.ReadAllText(Path.Combine(app, "local.settings.json")))!["Values"]!["FUNCTIONS_WORKER_RUNTIME"]!.GetValue<string>());
-        Assert.True(File.Exists(Path.Combine(dir, "app.zip")));
         Directory.Delete(dir, true);
     }
 

@@ -24,7 +24,7 @@ public sealed record JobStatusResponse(
 {
     public static JobStatusResponse From(OrchestrationMetadata job, string baseUri)
     {
-        var custom = Parse(job.SerializedCustomStatus) as JsonObject;
+        var custom = Camel(Parse(job.SerializedCustomStatus)) as JsonObject;
         JsonNode? output = job.RuntimeStatus switch
         {
             OrchestrationRuntimeStatus.Completed => Parse(job.SerializedOutput),
@@ -41,8 +41,31 @@ public sealed record JobStatusResponse(
             },
             _ => null,
         };
-        return new JobStatusResponse(job.Name, job.InstanceId, job.RuntimeStatus.ToString(), Parse(job.SerializedInput), custom, output,
+        return new JobStatusResponse(job.Name, job.InstanceId, job.RuntimeStatus.ToString(), Camel(Parse(job.SerializedInput)), custom, Camel(output),
             job.CreatedAt, job.LastUpdatedAt);
+    }
+
+    /// <summary>Durable stores the contract records with their .NET names; the API answers in camelCase like the rest of it.</summary>
+    private static JsonNode? Camel(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                var renamed = new JsonObject();
+                foreach (var (key, value) in o.ToList())
+                {
+                    o.Remove(key);
+                    renamed[JsonNamingPolicy.CamelCase.ConvertName(key)] = Camel(value);
+                }
+                return renamed;
+            case JsonArray a:
+                var items = a.ToList();
+                a.Clear();
+                foreach (var item in items) a.Add(Camel(item));
+                return a;
+            default:
+                return node;
+        }
     }
 
     private static JsonNode? Parse(string? json)

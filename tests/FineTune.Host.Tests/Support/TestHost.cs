@@ -3,9 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Host.Hosting;
 using FineTune.Tests.Support;
-using FineTune.Pipeline;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,51 +13,51 @@ namespace FineTune.Host.Tests.Support;
 /// <summary>The real host on Kestrel, 127.0.0.1 and a free port, with an HttpClient pointed at it.</summary>
 public sealed class TestHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly FineTuneApp _app;
 
-    private TestHost(WebApplication app, HttpClient client)
+    private TestHost(FineTuneApp app, HttpClient client)
     {
         _app = app;
         Client = client;
     }
 
     public HttpClient Client { get; }
-    public IServiceProvider Services => _app.Services;
-    public StorageAccount Storage => Services.GetRequiredService<StorageAccount>();
+    public IServiceProvider Services => _app.App.Services;
+    public StorageAccount Storage => _app.Storage;
     public string BaseUrl => Client.BaseAddress!.ToString().TrimEnd('/');
 
-    public static PipelineOptions FastOptions() => new()
+    /// <summary>Settings that make tests quick: a fast uploads scan, short settle and poll intervals, few retries.</summary>
+    public static Dictionary<string, string> FastValues() => new()
     {
-        LeaseDuration = TimeSpan.FromSeconds(15),
-        VisibilityTimeout = TimeSpan.FromSeconds(10),
-        MinPollingInterval = TimeSpan.FromMilliseconds(50),
-        MaxPollingInterval = TimeSpan.FromMilliseconds(250),
-        ScanInterval = TimeSpan.FromMilliseconds(50),
-        SettleTime = TimeSpan.FromMilliseconds(100), // tests write straight into uploads/, as a user's copy does
-        TrainingPollInterval = TimeSpan.FromMilliseconds(200),
-        RetryDelay = TimeSpan.FromMilliseconds(20),
-        MaxRetries = 2,
+        ["Pipeline:ScanInterval"] = "00:00:00.1",
+        ["Pipeline:SettleTime"] = "00:00:00.3",
+        ["Pipeline:TrainingPollInterval"] = "00:00:00.3",
+        ["Pipeline:MaxTrainingPollInterval"] = "00:00:01",
+        ["Pipeline:ActivityFirstRetry"] = "00:00:00.1",
+        ["Pipeline:ActivityMaxRetry"] = "00:00:00.5",
+        ["Pipeline:ActivityMaxAttempts"] = "2",
     };
 
-    public static async Task<TestHost> StartAsync(string? dataDirectory = null, string? connectionString = null, PipelineOptions? options = null,
-        TrainingBackendOptions? training = null, IReadOnlyList<string>? apiKeys = null, bool functionsMode = false, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>The real host (embedded Azurite under the data folder unless a connection string is given) on 127.0.0.1 and a free port.</summary>
+    public static async Task<TestHost> StartAsync(string? dataDirectory = null, string? connectionString = null,
+        IReadOnlyDictionary<string, string>? values = null, IReadOnlyList<string>? apiKeys = null, Action<WebApplicationBuilder>? configure = null)
     {
+        var all = FastValues();
+        foreach (var (k, v) in values ?? new Dictionary<string, string>()) all[k] = v;
         var settings = new HostSettings
         {
             DataDirectory = dataDirectory ?? RepoPaths.NewTempDirectory("host"),
             StorageConnectionString = connectionString,
             Urls = ["http://127.0.0.1:0"],
             ApiKeys = apiKeys ?? [],
-            FunctionsCustomHandler = functionsMode,
-            Pipeline = options ?? FastOptions(),
-            Training = training ?? new TrainingBackendOptions(),
+            Values = all,
         };
-        var app = FineTuneHost.Build(settings, builder =>
+        var app = await FineTuneHost.BuildAsync(settings, builder =>
         {
             builder.Logging.ClearProviders();
             configure?.Invoke(builder);
         });
-        await app.StartAsync();
+        await app.App.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
         return new TestHost(app, client);
     }
@@ -87,7 +85,7 @@ public sealed class TestHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
+        await _app.App.StopAsync();
         await _app.DisposeAsync();
     }
 }
