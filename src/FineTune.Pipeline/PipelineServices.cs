@@ -48,6 +48,7 @@ public static class PipelineServices
     /// <summary>The orchestration and its activities, for a Durable worker (self-hosted, or the in-memory test host).</summary>
     public static DurableTaskRegistry AddFineTuneTasks(this DurableTaskRegistry registry) => registry
         .AddOrchestrator<FineTuneOrchestrator>()
+        .AddActivity<ReadSettingsActivity>()
         .AddActivity<ValidateActivity>()
         .AddActivity<PlanSynthesisActivity>()
         .AddActivity<SynthesizeBatchActivity>()

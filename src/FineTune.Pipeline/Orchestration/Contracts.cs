@@ -47,3 +47,8 @@ public sealed record JobOutput
     public long? SynthesizedPairs { get; init; }
     public int? FailedChunks { get; init; }
 }
+
+/// <summary>The orchestration's share of PipelineOptions, read by an activity at the start of each job.</summary>
+public sealed record RunSettings(
+    TimeSpan TrainingPollInterval, TimeSpan MaxTrainingPollInterval, TimeSpan MaxRunDuration,
+    int ActivityMaxAttempts, TimeSpan ActivityFirstRetry, TimeSpan ActivityMaxRetry);

@@ -2,7 +2,6 @@ using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Training;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace FineTune.Pipeline.Orchestration;
 
@@ -11,19 +10,22 @@ namespace FineTune.Pipeline.Orchestration;
 /// → Prepare → Train → Evaluate → Gate → Deploy. It reads like the flow chart: one activity per step, custom status at
 /// each stage. Replay-safe: no I/O, clock, GUID or randomness except through the context. Long work (training,
 /// evaluation) runs on a training backend and is followed with durable timers, so no worker is held while it runs.
-/// Events are listened for only at the gate (the job API refuses approve/reject before it).
+/// Events are listened for only at the gate (the job API refuses approve/reject before it). Durable creates orchestrators
+/// without dependency injection: the timings and retry policy (PipelineOptions) come from an activity at the start.
 /// </summary>
-public sealed class FineTuneOrchestrator(IOptions<PipelineOptions> options) : TaskOrchestrator<JobInput, JobOutput>
+public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
 {
     public const string Approve = "approve";
     public const string Reject = "reject";
 
-    private readonly PipelineOptions _options = options.Value;
+    // The defaults until the job's own settings are read (the first activity runs with these).
+    private RunSettings _options = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), TimeSpan.FromHours(72), 4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
 
     public override async Task<JobOutput> RunAsync(TaskOrchestrationContext context, JobInput input)
     {
         var job = new JobRequest(context.InstanceId, input);
         if (input.Rejected is { } why) Fail(context, "validate", why);
+        _options = await context.CallActivityAsync<RunSettings>(nameof(ReadSettingsActivity), null, Retry);
         try
         {
             return await RunStagesAsync(context, job);

@@ -16,7 +16,7 @@ public sealed class JobOutcomeTests(PipelineFixture pipeline) : IClassFixture<Pi
             PipelineFixture.Manifest("\"deploymentName\":\"" + folder.TrimEnd('/') + "\",\"systemPrompt\":\"Be brief.\""));
 
         var done = await pipeline.WaitForEndAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        PipelineFixture.AssertStatus(OrchestrationRuntimeStatus.Completed, done);
         var output = PipelineFixture.Output(done);
         Assert.True(output.Deployed);
         Assert.Equal(folder.TrimEnd('/'), output.Deployment);
@@ -67,7 +67,7 @@ public sealed class JobOutcomeTests(PipelineFixture pipeline) : IClassFixture<Pi
         var (id, _) = await pipeline.StartAsync(folder + "chat.jsonl", ChatData.WithTwoInvalidLines(12), PipelineFixture.Manifest());
 
         var done = await pipeline.WaitForEndAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        PipelineFixture.AssertStatus(OrchestrationRuntimeStatus.Failed, done);
         var message = done.FailureDetails!.ErrorMessage;
         Assert.Contains("line 3", message);
         Assert.Contains("line 6", message);
@@ -88,7 +88,7 @@ public sealed class JobOutcomeTests(PipelineFixture pipeline) : IClassFixture<Pi
         var (id, _) = await pipeline.StartAsync(folder + "chat.jsonl", ChatData.WithTwoInvalidLines(12), PipelineFixture.Manifest("\"invalidLines\":\"drop\""));
 
         var done = await pipeline.WaitForEndAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        PipelineFixture.AssertStatus(OrchestrationRuntimeStatus.Completed, done);
         Assert.True(PipelineFixture.Output(done).Deployed);
         var train = (await pipeline.Blobs.ReadTextAsync(Containers.Datasets, JobPaths.TrainData(id)))!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var val = (await pipeline.Blobs.ReadTextAsync(Containers.Datasets, JobPaths.ValidationData(id)))!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -102,7 +102,7 @@ public sealed class JobOutcomeTests(PipelineFixture pipeline) : IClassFixture<Pi
         var (id, _) = await pipeline.StartAsync(folder + "chat.jsonl", ChatData.Valid(), PipelineFixture.Manifest("\"requireAproval\":true"));
 
         var done = await pipeline.WaitForEndAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        PipelineFixture.AssertStatus(OrchestrationRuntimeStatus.Failed, done);
         Assert.Contains("requireAproval", done.FailureDetails!.ErrorMessage);
         Assert.Contains($"uploads/{folder}chat.job.json", done.FailureDetails.ErrorMessage);
         Assert.Equal("validate", PipelineFixture.Progress(done).Stage);
@@ -118,7 +118,7 @@ public sealed class JobOutcomeTests(PipelineFixture pipeline) : IClassFixture<Pi
             """{"hyperparameters":{"learning_rate":5},"validationFraction":1.5,"onGateFail":"maybe"}""");
 
         var done = await pipeline.WaitForEndAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        PipelineFixture.AssertStatus(OrchestrationRuntimeStatus.Failed, done);
         var message = done.FailureDetails!.ErrorMessage;
         Assert.Contains("is invalid", message);
         Assert.Contains("baseModel is required", message);
@@ -138,7 +138,7 @@ public sealed class JobOutcomeTests(PipelineFixture pipeline) : IClassFixture<Pi
         var (id, _) = await pipeline.StartAsync(folder + "chat.jsonl", ChatData.Valid(), """{"baseModel":"models/absent"}""");
 
         var done = await pipeline.WaitForEndAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        PipelineFixture.AssertStatus(OrchestrationRuntimeStatus.Failed, done);
         Assert.Contains("baseModel \"models/absent\" has no config.json in storage", done.FailureDetails!.ErrorMessage);
         Assert.Empty(pipeline.Backend.CallsOf(id));
     }

@@ -143,6 +143,11 @@ public sealed class PipelineFixture : IAsyncLifetime
         throw new TimeoutException($"job {id} did not reach the awaited status in {seconds} s; last: {last?.RuntimeStatus} {last?.SerializedCustomStatus}");
     }
 
+    /// <summary>Asserts the runtime status, showing the failure and the custom status when it differs.</summary>
+    public static void AssertStatus(OrchestrationRuntimeStatus expected, OrchestrationMetadata instance) =>
+        Assert.True(instance.RuntimeStatus == expected,
+            $"expected {expected}, got {instance.RuntimeStatus}: {instance.FailureDetails?.ErrorType} {instance.FailureDetails?.ErrorMessage}\n{instance.FailureDetails?.StackTrace}\nstatus: {instance.SerializedCustomStatus}");
+
     public static JobProgress Progress(OrchestrationMetadata instance) =>
         JobControl.ReadProgress(instance) ?? throw new InvalidOperationException($"no custom status: {instance.SerializedCustomStatus}");
 
