@@ -22,7 +22,8 @@ public sealed class JobControl(DurableTaskClient client, StorageAccount storage,
     {
         var name = eventName.ToLowerInvariant();
         if (!Events.Contains(name)) return Result.UnknownEvent;
-        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct);
+        // The custom status travels with the payloads: without getInputsAndOutputs it is null, and the gate never looks open.
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
         if (instance is null) return Result.NotFound;
         if (instance.IsCompleted) return Result.NotRunning;
         var progress = ReadProgress(instance);

@@ -104,6 +104,12 @@ public sealed class AzureBlobStore(BlobServiceClient service) : IBlobStore
         _ => null,
     };
 
-    private static BlobProperties Map(string name, ETag etag, long length, DateTimeOffset modified, byte[]? md5) =>
-        new(name, etag.ToString(), length, modified, md5 is { Length: > 0 } ? md5 : null);
+    // A listing carries the ETag bare (0x8D…), a HEAD or download quoted ("0x8D…"): one form, quoted, so ETags compare equal
+    // whichever call read them.
+    private static BlobProperties Map(string name, ETag etag, long length, DateTimeOffset modified, byte[]? md5)
+    {
+        var value = etag.ToString();
+        if (value.Length > 0 && !value.StartsWith('"') && !value.StartsWith("W/", StringComparison.Ordinal)) value = $"\"{value}\"";
+        return new(name, value, length, modified, md5 is { Length: > 0 } ? md5 : null);
+    }
 }

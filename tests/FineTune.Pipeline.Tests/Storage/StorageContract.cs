@@ -4,29 +4,20 @@ using FineTune.Pipeline.Storage;
 namespace FineTune.Pipeline.Tests.Storage;
 
 /// <summary>
-/// The behaviour every <see cref="IBlobStore"/> / <see cref="IQueueStore"/> must show; run against the file store and
-/// against real Azurite by the subclasses. Each test uses its own container and queue.
+/// The behaviour the pipeline relies on from <see cref="IBlobStore"/> (ETags, conditional writes, atomic uploads, ordered
+/// listings), run against real Azurite by the subclass. Each test uses its own container.
 /// </summary>
 public abstract class StorageContract
 {
     protected abstract StorageAccount Account { get; }
 
     private IBlobStore Blobs => Account.Blobs;
-    private IQueueStore Queues => Account.Queues;
 
     private async Task<string> NewContainerAsync()
     {
         var name = "c" + Guid.NewGuid().ToString("N")[..20];
         await Blobs.CreateContainerAsync(name);
         await Blobs.CreateContainerAsync(name); // idempotent
-        return name;
-    }
-
-    private async Task<string> NewQueueAsync()
-    {
-        var name = "q" + Guid.NewGuid().ToString("N")[..20];
-        await Queues.CreateQueueAsync(name);
-        await Queues.CreateQueueAsync(name);
         return name;
     }
 
@@ -111,6 +102,38 @@ public abstract class StorageContract
     }
 
     [Fact]
+    public async Task List_MissingContainer_IsEmpty()
+    {
+        Assert.Empty(await Blobs.ListAsync("c" + Guid.NewGuid().ToString("N")[..20]).ToListAsync());
+    }
+
+    [Fact]
+    public async Task UploadStream_Large_IsReadBackWhole()
+    {
+        var c = await NewContainerAsync();
+        var bytes = new byte[5 * 1024 * 1024 + 17];
+        new Random(7).NextBytes(bytes);
+        var written = await Blobs.UploadAsync(c, "big.bin", new MemoryStream(bytes));
+        await using var download = await Blobs.OpenReadAsync(c, "big.bin");
+        Assert.NotNull(download);
+        using var copy = new MemoryStream();
+        await download.Content.CopyToAsync(copy);
+        Assert.Equal(bytes, copy.ToArray());
+        Assert.Equal(written.ETag, download.Properties.ETag);
+        Assert.Equal(bytes.Length, download.Properties.Length);
+        Assert.Equal(written.ETag.Trim('"'), download.Properties.BareETag);
+    }
+
+    [Fact]
+    public async Task EnsureCreated_MakesEveryFineTuneContainer()
+    {
+        await Account.EnsureCreatedAsync();
+        await Account.EnsureCreatedAsync(); // idempotent
+        foreach (var container in Containers.All)
+            Assert.Empty(await Blobs.ListAsync(container, "no-such-prefix/").ToListAsync());
+    }
+
+    [Fact]
     public async Task List_WithPrefix_ReturnsMatchingNamesInOrder()
     {
         var c = await NewContainerAsync();
@@ -123,102 +146,5 @@ public abstract class StorageContract
         var listed = await Blobs.ListAsync(c, "a.").SingleAsync();
         Assert.Equal((await Blobs.GetPropertiesAsync(c, "a.txt"))!.ETag, listed.ETag);
         Assert.Equal(5, listed.Length);
-    }
-
-    [Fact]
-    public async Task Lease_HeldByOne_BlocksOthersAndUnleasedWrites()
-    {
-        var c = await NewContainerAsync();
-        await Blobs.UploadTextAsync(c, "lock", "");
-        var lease = await Blobs.TryAcquireLeaseAsync(c, "lock", TimeSpan.FromSeconds(15));
-        Assert.NotNull(lease);
-        Assert.Null(await Blobs.TryAcquireLeaseAsync(c, "lock", TimeSpan.FromSeconds(15)));
-        await Assert.ThrowsAsync<StorageConflictException>(() => Blobs.UploadTextAsync(c, "lock", "x"));
-        await Blobs.UploadTextAsync(c, "lock", "y", new BlobConditions(LeaseId: lease));
-        await Blobs.RenewLeaseAsync(c, "lock", lease!);
-        await Assert.ThrowsAsync<StorageConflictException>(() => Blobs.RenewLeaseAsync(c, "lock", Guid.NewGuid().ToString()));
-        await Blobs.ReleaseLeaseAsync(c, "lock", lease!);
-        var next = await Blobs.TryAcquireLeaseAsync(c, "lock", TimeSpan.FromSeconds(15));
-        Assert.NotNull(next);
-        Assert.NotEqual(lease, next);
-        await Blobs.ReleaseLeaseAsync(c, "lock", next!);
-        await Blobs.UploadTextAsync(c, "lock", "z");
-    }
-
-    [Fact]
-    public async Task Lease_OnMissingBlob_ThrowsNotFound()
-    {
-        var c = await NewContainerAsync();
-        await Assert.ThrowsAsync<StorageNotFoundException>(() => Blobs.TryAcquireLeaseAsync(c, "ghost", TimeSpan.FromSeconds(15)));
-    }
-
-    [Fact]
-    public async Task Queue_ReceivedMessage_IsHiddenThenDeleted()
-    {
-        var q = await NewQueueAsync();
-        await Queues.SendAsync(q, "{\"job\":\"a&b<c>\"}");
-        var got = Assert.Single(await Queues.ReceiveAsync(q, 32, TimeSpan.FromSeconds(30)));
-        Assert.Equal("{\"job\":\"a&b<c>\"}", got.Text);
-        Assert.Equal(1, got.DequeueCount);
-        Assert.Empty(await Queues.ReceiveAsync(q, 32, TimeSpan.FromSeconds(30)));
-        Assert.True(await Queues.DeleteAsync(q, got));
-        Assert.False(await Queues.DeleteAsync(q, got));
-    }
-
-    [Fact]
-    public async Task Queue_UndeletedMessage_ReappearsAfterVisibilityTimeout()
-    {
-        var q = await NewQueueAsync();
-        await Queues.SendAsync(q, "m");
-        var first = Assert.Single(await Queues.ReceiveAsync(q, 1, TimeSpan.FromSeconds(1)));
-        await Task.Delay(1600);
-        var again = Assert.Single(await Queues.ReceiveAsync(q, 1, TimeSpan.FromSeconds(30)));
-        Assert.Equal(first.Id, again.Id);
-        Assert.Equal(2, again.DequeueCount);
-        Assert.False(await Queues.DeleteAsync(q, first)); // stale pop receipt
-        Assert.True(await Queues.DeleteAsync(q, again));
-    }
-
-    [Fact]
-    public async Task Queue_InitialDelay_HidesMessageUntilDue()
-    {
-        var q = await NewQueueAsync();
-        await Queues.SendAsync(q, "later", TimeSpan.FromSeconds(1));
-        Assert.Empty(await Queues.ReceiveAsync(q, 1, TimeSpan.FromSeconds(30)));
-        await Task.Delay(1600);
-        Assert.Equal("later", Assert.Single(await Queues.ReceiveAsync(q, 1, TimeSpan.FromSeconds(30))).Text);
-    }
-
-    [Fact]
-    public async Task Queue_UpdateVisibility_ReturnsNewReceiptAndInvalidatesOld()
-    {
-        var q = await NewQueueAsync();
-        await Queues.SendAsync(q, "u");
-        var got = Assert.Single(await Queues.ReceiveAsync(q, 1, TimeSpan.FromSeconds(30)));
-        var updated = await Queues.UpdateVisibilityAsync(q, got, TimeSpan.FromSeconds(30));
-        Assert.NotNull(updated);
-        Assert.NotEqual(got.PopReceipt, updated.PopReceipt);
-        Assert.Null(await Queues.UpdateVisibilityAsync(q, got, TimeSpan.FromSeconds(30)));
-        Assert.Empty(await Queues.ReceiveAsync(q, 1, TimeSpan.FromSeconds(30)));
-        Assert.True(await Queues.DeleteAsync(q, updated));
-    }
-
-    [Fact]
-    public async Task Queue_ConcurrentReceivers_GetEachMessageOnce()
-    {
-        var q = await NewQueueAsync();
-        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Queues.SendAsync(q, i.ToString())));
-        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
-        async Task Drain()
-        {
-            for (var empty = 0; empty < 3;)
-            {
-                var batch = await Queues.ReceiveAsync(q, 8, TimeSpan.FromSeconds(60));
-                if (batch.Count == 0) { empty++; continue; }
-                foreach (var m in batch) { seen.Add(m.Text); Assert.True(await Queues.DeleteAsync(q, m)); }
-            }
-        }
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(Drain)));
-        Assert.Equal(Enumerable.Range(0, 40).Select(i => i.ToString()).Order(), seen.Order());
     }
 }

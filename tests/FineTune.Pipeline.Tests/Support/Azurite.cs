@@ -5,7 +5,7 @@ namespace FineTune.Tests.Support;
 
 /// <summary>
 /// Runs the real Azurite emulator (npm `azurite`, installed into .tools/ by infra/local/setup.sh) on free ports,
-/// in memory, for the lifetime of a test fixture. A missing Azurite fails the test; it is never skipped.
+/// blob, queue and table services, in memory, for the lifetime of a test fixture. A missing Azurite fails the test; it is never skipped.
 /// </summary>
 public sealed partial class Azurite : IAsyncLifetime
 {
@@ -14,11 +14,13 @@ public sealed partial class Azurite : IAsyncLifetime
 
     public int BlobPort { get; private set; }
     public int QueuePort { get; private set; }
+    public int TablePort { get; private set; }
 
     public string ConnectionString =>
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
         "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;";
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
 
     public async Task InitializeAsync()
     {
@@ -34,7 +36,7 @@ public sealed partial class Azurite : IAsyncLifetime
             UseShellExecute = false,
         };
         foreach (var arg in new[] { script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
-                     "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0" })
+                     "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0" })
             start.ArgumentList.Add(arg);
         try
         {
@@ -58,8 +60,9 @@ public sealed partial class Azurite : IAsyncLifetime
                     var port = int.Parse(match.Groups[2].Value);
                     if (match.Groups[1].Value == "Blob") BlobPort = port;
                     if (match.Groups[1].Value == "Queue") QueuePort = port;
+                    if (match.Groups[1].Value == "Table") TablePort = port;
                 }
-                if (BlobPort > 0 && QueuePort > 0) ready.TrySetResult();
+                if (BlobPort > 0 && QueuePort > 0 && TablePort > 0) ready.TrySetResult();
             }
         }
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
@@ -87,6 +90,6 @@ public sealed partial class Azurite : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [GeneratedRegex(@"Azurite (Blob|Queue) service is successfully listening at http://[^:]+:(\d+)")]
+    [GeneratedRegex(@"Azurite (Blob|Queue|Table) service is successfully listening at http://[^:]+:(\d+)")]
     private static partial Regex Listening();
 }
