@@ -6,7 +6,7 @@ namespace FineTune.Cli.Tests;
 
 /// <summary>
 /// `finetune train --spec container/name` as the pipeline's local backend starts it: the spec, data and base
-/// model live in storage (the embedded file store here), progress goes to stdout and the metrics blob, and
+/// model live in storage (a real Azurite here), progress goes to stdout and the metrics blob, and
 /// the adapter, checkpoints and result land under the spec's output; a second start resumes.
 /// </summary>
 public class StorageTrainingTests
@@ -15,8 +15,12 @@ public class StorageTrainingTests
     public async Task Train_FromStorageSpec_WritesAdapterMetricsAndCheckpointsBack_AndResumes()
     {
         using var dir = new TempDir();
+        var azurite = new FineTune.Tests.Support.Azurite();
+        await azurite.InitializeAsync();
+        try
+        {
         Assert.Equal(0, Cli.Run("model", "init", "--arch", "qwen2", "--out", dir["base"]).ExitCode);
-        var store = StorageAccount.FromDirectory(dir["store"]);
+        var store = StorageAccount.FromSetting(azurite.ConnectionString);
         await store.EnsureCreatedAsync();
         // the base model lives in storage too, as models/tiny/…
         foreach (var f in Directory.GetFiles(dir["base"]))
@@ -32,7 +36,7 @@ public class StorageTrainingTests
             ["output"] = "adapters/job1", ["metrics"] = "jobs/job1/train/metrics.jsonl",
         };
         await store.Blobs.UploadTextAsync("jobs", "job1/train/spec.json", spec.ToJsonString());
-        var env = new Dictionary<string, string> { ["FINETUNE_STORAGE"] = dir["store"] };
+        var env = new Dictionary<string, string> { ["FINETUNE_STORAGE"] = azurite.ConnectionString };
 
         var r = Cli.Run(["train", "--spec", "jobs/job1/train/spec.json"], env);
         Assert.True(r.ExitCode == 0, r.Stderr);
@@ -58,5 +62,10 @@ public class StorageTrainingTests
         var typo = Cli.Run(["train", "--spec", "jobs/job1/train/spec.json"], env);
         Assert.NotEqual(0, typo.ExitCode);
         Assert.Contains("unknown hyperparameter 'learning_rat'", typo.Stderr);
+        }
+        finally
+        {
+            await azurite.DisposeAsync();
+        }
     }
 }

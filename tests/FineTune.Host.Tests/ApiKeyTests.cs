@@ -37,7 +37,7 @@ public sealed class ApiKeyTests
         var settings = new HostSettings { Urls = ["http://0.0.0.0:7071"], DataDirectory = Path.GetTempPath() };
         var e = Assert.Throws<InvalidOperationException>(() => FineTuneHost.BuildAsync(settings).GetAwaiter().GetResult());
         Assert.Contains("API key is required when listening beyond loopback", e.Message);
-        Assert.Empty(new HostSettings { Urls = ["http://127.0.0.1:7071", "http://localhost:5000"] }.Check());
+        Assert.Empty(new HostSettings { Urls = ["http://127.0.0.1:7071", "http://localhost:5000"], DataDirectory = Path.GetTempPath() }.Check());
     }
 
     [Fact]

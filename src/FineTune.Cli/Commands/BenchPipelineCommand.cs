@@ -54,7 +54,7 @@ public static class BenchPipelineCommand
         var url = $"http://127.0.0.1:{FreePort()}";
         var settings = HostSettingsLoader.Load(dataDir, connection, url, dataDir);
         await using var host = await FineTuneHost.BuildAsync(settings, b => b.Logging.SetMinimumLevel(LogLevel.Error), ct);
-        await host.App.StartAsync(ct);
+        await host.StartAsync(ct);
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         var data = string.Concat(Enumerable.Range(0, 20).Select(i =>
             $"{{\"messages\":[{{\"role\":\"user\",\"content\":\"q{i}\"}},{{\"role\":\"assistant\",\"content\":\"a{i}\"}}]}}\n"));

@@ -96,7 +96,7 @@ public static class BenchServeCommand
             b.Logging.SetMinimumLevel(LogLevel.Warning);
             b.Services.AddFineTuneServing(serving);
         }, ct);
-        await app.App.StartAsync(ct);
+        await app.StartAsync(ct);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };

@@ -37,7 +37,7 @@ public static class ServeCommand
                 settings = HostSettingsLoader.Load(parsed.GetValue(dataDir), parsed.GetValue(storage), parsed.GetValue(urls),
                     Path.GetFullPath(parsed.GetValue(scriptRoot) ?? Directory.GetCurrentDirectory()));
                 await using var host = await FineTuneHost.BuildAsync(settings, ServeModel(parsed.GetValue(model), parsed.GetValue(adapters), parsed.GetValue(maxAdapters)), ct);
-                await host.App.StartAsync(ct);
+                await host.StartAsync(ct);
                 Console.Error.WriteLine($"finetune serve: listening on {string.Join(", ", settings.Urls)}; storage: {host.Storage.Description}");
                 await host.App.WaitForShutdownAsync(ct);
                 return ExitCodes.Ok;

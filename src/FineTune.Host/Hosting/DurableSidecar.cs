@@ -63,7 +63,8 @@ public static class DurableSidecar
     }
 
     public static void Map(WebApplication app, int grpcPort) =>
-        app.MapGrpcService<TaskHubGrpcServer>().RequireHost($"*:{grpcPort}");
+        // Loopback only, and this process's own worker and client are its callers: no API key.
+        app.MapGrpcService<TaskHubGrpcServer>().RequireHost($"*:{grpcPort}").WithMetadata(NoApiKey.Instance);
 
     private static int FreeLoopbackPort()
     {

@@ -114,6 +114,29 @@ public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, St
     /// <summary>The storage setting (for tests and the trainer): the embedded Azurite's connection string, or the given one.</summary>
     public string StorageSetting => Storage.Setting;
 
+    /// <summary>
+    /// Starts the host and returns once the Durable client answers through the sidecar (the worker's channel may sit in a
+    /// connection backoff for a few seconds after Kestrel starts listening), so the first API call does not fail.
+    /// </summary>
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        await App.StartAsync(ct);
+        var client = App.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await client.GetInstanceAsync("readiness-probe", getInputsAndOutputs: false, ct);
+                return;
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();

@@ -79,6 +79,14 @@ public static class JobEndpoints
         if (fileName.Length == 0 || fileName.StartsWith('.') || JobStarter.KindOf(fileName) is null)
             throw new BadRequestException($"\"{file.FileName}\" is not a job input: use .jsonl/.json data or .pdf/.txt/.md/.docx documents");
         var name = $"api/{Guid.NewGuid():N}/{fileName}";
+        // The manifest goes beside the data first: the uploads scan may see the data blob before this request starts its
+        // job, and then finds the same manifest, so either path starts the same job.
+        if (manifest is not null)
+        {
+            var stem = fileName.Contains('.') ? fileName[..fileName.IndexOf('.')] : fileName;
+            await storage.Blobs.UploadTextAsync(Containers.Uploads, name[..(name.LastIndexOf('/') + 1)] + stem + JobStarter.ManifestSuffix,
+                JsonSerializer.Serialize(manifest, JobJson.Options), ct: ct);
+        }
         await using var stream = file.OpenReadStream();
         var written = await storage.Blobs.UploadAsync(Containers.Uploads, name, stream, BlobConditions.CreateOnly, ct);
         return ((Containers.Uploads, name, written.ETag), manifest);

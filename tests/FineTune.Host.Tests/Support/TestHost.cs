@@ -57,7 +57,7 @@ public sealed class TestHost : IAsyncDisposable
             builder.Logging.ClearProviders();
             configure?.Invoke(builder);
         });
-        await app.App.StartAsync();
+        await app.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
         return new TestHost(app, client);
     }
