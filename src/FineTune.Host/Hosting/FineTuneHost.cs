@@ -116,7 +116,9 @@ public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, St
 
     /// <summary>
     /// Starts the host and returns once the Durable client answers through the sidecar (the worker's channel may sit in a
-    /// connection backoff for a few seconds after Kestrel starts listening), so the first API call does not fail.
+    /// connection backoff for a few seconds after Kestrel starts listening) and the sidecar has started the orchestration
+    /// service (it does so when the worker connects; stopping the host before that throws in the sidecar's stop handler and
+    /// ends the process), so the first API call does not fail and a quick stop is safe.
     /// </summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
@@ -128,13 +130,17 @@ public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, St
             try
             {
                 await client.GetInstanceAsync("readiness-probe", getInputsAndOutputs: false, ct);
-                return;
+                break;
             }
             catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200, ct);
             }
         }
+        var service = App.Services.GetRequiredService<DurableTask.Core.IOrchestrationService>();
+        var started = service.GetType().GetField("isStarted", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+        while (started?.GetValue(service) is false && DateTime.UtcNow < deadline)
+            await Task.Delay(100, ct);
     }
 
     public async ValueTask DisposeAsync()
