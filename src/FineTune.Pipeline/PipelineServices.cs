@@ -7,6 +7,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FineTune.Pipeline;
@@ -28,7 +29,8 @@ public static class PipelineServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(storage);
         if (backend is not null) services.AddSingleton(backend);
-        else services.TryAddSingleton<ITrainingBackend>(sp => CreateBackend(sp.GetRequiredService<IOptions<TrainingBackendOptions>>().Value, storage));
+        else services.TryAddSingleton<ITrainingBackend>(sp => CreateBackend(sp.GetRequiredService<IOptions<TrainingBackendOptions>>().Value, storage,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddSingleton<ManifestChecker>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<JobControl>();
@@ -60,11 +62,13 @@ public static class PipelineServices
         .AddActivity<CancelRunActivity>()
         .AddActivity<CleanupActivity>();
 
-    public static ITrainingBackend CreateBackend(TrainingBackendOptions training, StorageAccount storage) =>
+    public static ITrainingBackend CreateBackend(TrainingBackendOptions training, StorageAccount storage,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null) =>
         training.Backend.ToLowerInvariant() switch
         {
             "containerapps" => new ContainerAppsJobBackend(training,
                 ContainerAppsJobBackend.CreatePipeline(new Azure.Identity.DefaultAzureCredential()), new Uri("https://management.azure.com/")),
-            _ => new LocalProcessTrainingBackend(training, storage.Setting),
+            _ => new LocalProcessTrainingBackend(training, storage,
+                loggers?.CreateLogger<LocalProcessTrainingBackend>()),
         };
 }

@@ -38,7 +38,7 @@ public static class ServeCommand
                     Path.GetFullPath(parsed.GetValue(scriptRoot) ?? Directory.GetCurrentDirectory()));
                 await using var host = await FineTuneHost.BuildAsync(settings, ServeModel(parsed.GetValue(model), parsed.GetValue(adapters), parsed.GetValue(maxAdapters)), ct);
                 await host.StartAsync(ct);
-                Console.Error.WriteLine($"finetune serve: listening on {string.Join(", ", settings.Urls)}; storage: {host.Storage.Description}");
+                Console.Error.WriteLine($"finetune serve: listening on {string.Join(", ", host.Urls)}; storage: {host.Storage.Description}");
                 await host.App.WaitForShutdownAsync(ct);
                 return ExitCodes.Ok;
             }

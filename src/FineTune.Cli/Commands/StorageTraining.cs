@@ -70,20 +70,32 @@ public static class StorageTraining
             LogEvery = spec["logEvery"]?.GetValue<int>() ?? 5,
         };
         var metricsAddress = spec["metrics"]?.GetValue<string>();
+        // A resumed run keeps the lines an earlier attempt logged before the step it resumes from, so the metrics history has
+        // no gap and no step twice; its uploads go one after another, so an older snapshot never overwrites a newer one.
+        var earlier = metricsAddress is null ? [] : await ReadMetricsAsync(storage, metricsAddress, ct);
         var metricsLines = new StringBuilder();
+        var resumedAt = (long?)null;
+        var metricsUpload = Task.CompletedTask;
         var pending = new List<Task>();
         void OnEvent(object e)
         {
             switch (e)
             {
                 case StepMetrics m when metricsAddress is not null:
+                    if (resumedAt is null)
+                    {
+                        resumedAt = m.Step;
+                        foreach (var (step, line) in earlier.Where(l => l.Step < m.Step)) metricsLines.AppendLine(line);
+                    }
                     metricsLines.AppendLine(JsonSerializer.Serialize(new
                     {
                         step = m.Step, loss = m.Loss, progress = m.TotalSteps == 0 ? 0 : Math.Round((double)m.Step / m.TotalSteps, 4),
                         epoch = m.Epoch, learning_rate = m.LearningRate, grad_norm = m.GradNorm, tokens_per_s = m.TokensPerSecond, tokens = m.Tokens,
                     }));
                     var (mc, mn) = Split(metricsAddress);
-                    pending.Add(storage.Blobs.UploadTextAsync(mc, mn, metricsLines.ToString(), ct: ct));
+                    var snapshot = metricsLines.ToString();
+                    metricsUpload = metricsUpload.ContinueWith(_ => storage.Blobs.UploadTextAsync(mc, mn, snapshot, ct: ct), ct,
+                        TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
                     break;
                 case EpochMetrics ep:
                     pending.Add(UploadFolderAsync(storage, ep.Checkpoint, outContainer, $"{outPrefix.TrimEnd('/')}/checkpoints/epoch-{ep.Epoch}", ct));
@@ -91,6 +103,7 @@ public static class StorageTraining
             }
         }
         var code = await TrainCommand.RunAsync(trainingSpec, resume || restored > 0, ct, OnEvent);
+        pending.Add(metricsUpload);
         await Task.WhenAll(pending);
         if (code != ExitCodes.Ok) return code;
         await UploadFolderAsync(storage, Path.Combine(output, "adapter"), outContainer, outPrefix.TrimEnd('/'), ct);
@@ -98,20 +111,44 @@ public static class StorageTraining
         return ExitCodes.Ok;
     }
 
-    /// <summary>A local folder as is; otherwise a storage address container/prefix, copied once into a local cache.</summary>
+    /// <summary>The metrics lines already in storage with their steps (lines that do not parse are dropped).</summary>
+    private static async Task<List<(long Step, string Line)>> ReadMetricsAsync(StorageAccount storage, string address, CancellationToken ct)
+    {
+        var (container, name) = Split(address);
+        var text = await storage.Blobs.ReadTextAsync(container, name, ct);
+        var lines = new List<(long, string)>();
+        foreach (var line in (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            try
+            {
+                if (JsonNode.Parse(line)?["step"]?.GetValue<long>() is { } step) lines.Add((step, line));
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            {
+                // a line cut by a crash mid-write
+            }
+        }
+        return lines;
+    }
+
+    /// <summary>
+    /// A local folder as is; otherwise a storage address container/prefix, copied into a local cache keyed on the content
+    /// (every blob's name and ETag), so a model replaced in storage is fetched again, never served stale.
+    /// </summary>
     public static async Task<string> ResolveModelAsync(StorageAccount storage, string baseModel, CancellationToken ct)
     {
         if (Directory.Exists(baseModel)) return Path.GetFullPath(baseModel);
         var (container, prefix) = Split(baseModel);
-        var cache = Path.Combine(Path.GetTempPath(), "finetune-models", Safe(baseModel) + "-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(storage.Description + baseModel)))[..12]);
+        prefix = prefix.TrimEnd('/');
+        var blobs = new List<BlobProperties>();
+        await foreach (var blob in storage.Blobs.ListAsync(container, prefix + "/", ct)) blobs.Add(blob);
+        if (blobs.Count == 0) throw new FileNotFoundException($"base model '{baseModel}' is neither a local folder nor a folder in storage ({storage.Description})");
+        var version = string.Join("\n", blobs.OrderBy(b => b.Name, StringComparer.Ordinal).Select(b => $"{b.Name}|{b.BareETag}"));
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{storage.AccountName}|{storage.Service.Uri}|{baseModel}|{version}")))[..16];
+        var cache = Path.Combine(Path.GetTempPath(), "finetune-models", Safe(baseModel) + "-" + key);
         if (File.Exists(Path.Combine(cache, ".complete"))) return cache;
-        int files = 0;
-        await foreach (var blob in storage.Blobs.ListAsync(container, prefix.TrimEnd('/') + "/", ct))
-        {
-            await DownloadAsync(storage, $"{container}/{blob.Name}", Path.Combine(cache, blob.Name[(prefix.TrimEnd('/').Length + 1)..]), ct);
-            files++;
-        }
-        if (files == 0) throw new FileNotFoundException($"base model '{baseModel}' is neither a local folder nor a folder in storage ({storage.Description})");
+        foreach (var blob in blobs)
+            await DownloadAsync(storage, $"{container}/{blob.Name}", Path.Combine(cache, blob.Name[(prefix.Length + 1)..]), ct);
         await File.WriteAllTextAsync(Path.Combine(cache, ".complete"), "", ct);
         return cache;
     }

@@ -21,7 +21,7 @@ namespace FineTune.Host.Hosting;
 /// Durable without the Functions host: the Durable Task gRPC sidecar (TaskHubGrpcServer) over the Azure Storage provider —
 /// the same engine and task-hub layout as Durable Functions' default — on an HTTP/2 loopback port of this process, with
 /// this process's Durable worker and client connected to it. Hosts on one task hub share the work through Durable's
-/// partitions. The WorkerId is stable per listen address, so a restarted host takes its partitions back at once.
+/// partitions. The WorkerId is stable per listen address and data folder, so a restarted host takes its partitions back at once.
 /// </summary>
 public static class DurableSidecar
 {
@@ -34,7 +34,7 @@ public static class DurableSidecar
         {
             TaskHubName = settings.TaskHub,
             StorageAccountClientProvider = provider,
-            WorkerId = $"{Environment.MachineName}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(";", settings.Urls))))[..8]}",
+            WorkerId = $"{Environment.MachineName}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(";", settings.Urls) + "|" + settings.DataDirectory)))[..8]}",
             PartitionCount = 4,
             MaxQueuePollingInterval = storage.Setting.Contains("127.0.0.1", StringComparison.Ordinal) ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(2),
             ThrowExceptionOnInvalidDedupeStatus = true,

@@ -1,18 +1,28 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using FineTune.Pipeline.Jobs;
+using FineTune.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Pipeline.Training;
 
 /// <summary>
-/// Runs `finetune {verb} --spec {container/name}` as a child process of this host, with the storage settings in its
-/// environment (FINETUNE_STORAGE). Progress comes from the process's last stdout line of the form
-/// <c>progress step=N loss=X fraction=F</c>; success is exit code 0. A run this process did not start (the host restarted)
-/// is reported <see cref="TrainingRunState.Lost"/>, and the stage starts it again (the trainer resumes from checkpoints).
+/// Runs `finetune {verb} --spec {container/name}` as a child process of this host, with the storage setting in its environment
+/// (FINETUNE_STORAGE). Progress comes from the process's last stdout line <c>progress step=N loss=X fraction=F</c>; success is
+/// exit code 0. Several hosts share one task hub, and Durable may run the progress check on any of them, so the run id names
+/// the host that started it (machine and process id), and that host writes the exit (code and the last stderr lines) to
+/// jobs/{id}/{verb}/exit.json when the process ends: another host reads that, sees the run still going while its host lives,
+/// and reports it <see cref="TrainingRunState.Lost"/> only when that host is gone (the orchestration starts it again; the
+/// trainer resumes from its checkpoints).
 /// </summary>
-public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, string storageSetting) : ITrainingBackend
+public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, StorageAccount storage, ILogger<LocalProcessTrainingBackend>? logger = null)
+    : ITrainingBackend
 {
     private readonly ConcurrentDictionary<string, RunningProcess> _runs = new();
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
     public string Name => "local";
 
@@ -28,24 +38,30 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         start.ArgumentList.Add(task.Verb);
         start.ArgumentList.Add("--spec");
         start.ArgumentList.Add(task.Spec);
-        start.Environment["FINETUNE_STORAGE"] = storageSetting;
+        start.Environment["FINETUNE_STORAGE"] = storage.Setting;
         start.Environment["FINETUNE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {exe}");
-        var running = new RunningProcess(process, task.JobId, storageSetting);
+        var runId = RunId.For(task.JobId, task.Verb, process.Id);
+        var running = new RunningProcess(process, task.JobId, storage.Setting);
         process.OutputDataReceived += (_, e) => running.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => running.OnError(e.Data);
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => running.ExitRecorded = RecordExitAsync(runId, running);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var runId = $"{process.Id}-{task.JobId}-{task.Verb}";
         _runs[runId] = running;
         return Task.FromResult(new TrainingRun(Name, runId));
     }
 
-    public Task<TrainingProgress> GetProgressAsync(TrainingRun run, CancellationToken ct)
+    public async Task<TrainingProgress> GetProgressAsync(TrainingRun run, CancellationToken ct)
     {
-        if (!_runs.TryGetValue(run.RunId, out var running))
-            return Task.FromResult(new TrainingProgress(TrainingRunState.Lost, Message: "the training process belonged to an earlier host process"));
-        return Task.FromResult(running.Progress());
+        if (_runs.TryGetValue(run.RunId, out var running)) return running.Progress();
+        if (RunId.Parse(run.RunId) is not { } id)
+            return new TrainingProgress(TrainingRunState.Lost, Message: $"run {run.RunId} was started by an earlier version of the host");
+        if (await ReadExitAsync(id, ct) is { } exit) return exit;
+        return id.HostIsAlive()
+            ? new TrainingProgress(TrainingRunState.Running, Message: $"running on {id.Machine} (host process {id.HostPid})")
+            : new TrainingProgress(TrainingRunState.Lost, Message: $"the host that ran it ({id.Machine}, process {id.HostPid}) is gone");
     }
 
     public Task CancelAsync(TrainingRun run, CancellationToken ct)
@@ -54,6 +70,34 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
             running.Process.Kill(entireProcessTree: true);
         return Task.CompletedTask;
     }
+
+    private async Task RecordExitAsync(string runId, RunningProcess running)
+    {
+        try
+        {
+            running.Process.WaitForExit(); // the redirected output is read to its end
+            var progress = running.Progress();
+            var id = RunId.Parse(runId)!;
+            var record = new ExitRecord(runId, running.Process.ExitCode, progress.Message, progress.Step, progress.Loss);
+            await storage.Blobs.UploadBytesAsync(Containers.Jobs, ExitPath(id), JsonSerializer.SerializeToUtf8Bytes(record, JobJson.Options));
+        }
+        catch (Exception e)
+        {
+            LogExitNotRecorded(_logger, runId, e); // this host still answers for the run; others see it as running while it lives
+        }
+    }
+
+    private async Task<TrainingProgress?> ReadExitAsync(RunId id, CancellationToken ct)
+    {
+        if (await storage.Blobs.ReadBytesAsync(Containers.Jobs, ExitPath(id), ct) is not { } bytes) return null;
+        var exit = JsonSerializer.Deserialize<ExitRecord>(bytes.Bytes, JobJson.Options);
+        if (exit is null || exit.RunId != id.ToString()) return null;
+        return exit.ExitCode == 0
+            ? new TrainingProgress(TrainingRunState.Succeeded, 1, exit.Step, exit.Loss)
+            : new TrainingProgress(TrainingRunState.Failed, null, exit.Step, exit.Loss, exit.Message ?? $"exit code {exit.ExitCode}");
+    }
+
+    private static string ExitPath(RunId id) => $"{id.JobId}/{(id.Verb == "eval" ? "evaluate" : id.Verb)}/exit.json";
 
     private (string Exe, IReadOnlyList<string> Prefix) Command()
     {
@@ -65,6 +109,44 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         return (self, []);
     }
 
+    private static readonly Action<ILogger, string, Exception?> LogExitNotRecordedMessage =
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(20, "ExitNotRecorded"), "Could not record the exit of run {RunId}");
+
+    private static void LogExitNotRecorded(ILogger logger, string runId, Exception e) => LogExitNotRecordedMessage(logger, runId, e);
+
+    private sealed record ExitRecord(string RunId, int ExitCode, string? Message, long? Step, double? Loss);
+
+    /// <summary>"{machine}:{host pid}:{process pid}:{job}:{verb}": which host started the run.</summary>
+    private sealed record RunId(string Machine, int HostPid, int ProcessId, string JobId, string Verb)
+    {
+        public static string For(string jobId, string verb, int processId) =>
+            new RunId(Environment.MachineName, Environment.ProcessId, processId, jobId, verb).ToString();
+
+        public static RunId? Parse(string text)
+        {
+            var parts = text.Split(':');
+            return parts.Length == 5 && int.TryParse(parts[1], out var host) && int.TryParse(parts[2], out var pid)
+                ? new RunId(parts[0], host, pid, parts[3], parts[4]) : null;
+        }
+
+        /// <summary>True while the starting host runs (on this machine: its process exists; elsewhere: assumed, until its exit record or MaxRunDuration).</summary>
+        public bool HostIsAlive()
+        {
+            if (Machine != Environment.MachineName) return true;
+            try
+            {
+                using var host = Process.GetProcessById(HostPid);
+                return !host.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
+
+        public override string ToString() => $"{Machine}:{HostPid}:{ProcessId}:{JobId}:{Verb}";
+    }
+
     private sealed class RunningProcess(Process process, string jobId, string secret)
     {
         public string JobId { get; } = jobId;
@@ -72,6 +154,7 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         private string? _lastProgress;
         private readonly Queue<string> _stderr = new();
         public Process Process { get; } = process;
+        public Task? ExitRecorded { get; set; }
 
         public void OnOutput(string? line)
         {

@@ -49,7 +49,10 @@ public sealed class TrainingWatchdog(ITrainingBackend backend, DurableTaskClient
         }
     }
 
-    /// <summary>Deletes work folders whose job is finished or unknown.</summary>
+    /// <summary>
+    /// Deletes work folders whose job has ended in this task hub, and those of jobs it does not know that nothing has touched
+    /// for a day (another hub or a standalone trainer may share the folder: a young unknown folder is not ours to delete).
+    /// </summary>
     public async Task SweepWorkFoldersAsync(CancellationToken ct)
     {
         var root = options.Value.WorkDirectory;
@@ -59,7 +62,8 @@ public sealed class TrainingWatchdog(ITrainingBackend backend, DurableTaskClient
             var id = Path.GetFileName(folder);
             if (!JobPaths.IsValidId(id)) continue;
             var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct);
-            if (instance is null || instance.IsCompleted) WorkFolder.Delete(folder);
+            var stale = time.GetUtcNow() - Directory.GetLastWriteTimeUtc(folder) > TimeSpan.FromDays(1);
+            if (instance is { IsCompleted: true } || (instance is null && stale)) WorkFolder.Delete(folder);
         }
     }
 }

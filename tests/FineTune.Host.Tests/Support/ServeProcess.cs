@@ -13,6 +13,9 @@ public sealed class ServeProcess : IDisposable
     private ServeProcess(Process process) => _process = process;
 
     public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+    /// <summary>The address the host printed it listens on (port 0 resolved).</summary>
+    public string Url { get; private set; } = "";
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     public static string FinetuneDll()
@@ -23,11 +26,17 @@ public sealed class ServeProcess : IDisposable
         return dll;
     }
 
-    public static async Task<ServeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
+    public static async Task<ServeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, TimeSpan timeout,
+        string? storage = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dataDirectory };
         foreach (var arg in new[] { FinetuneDll(), "serve", "--data-dir", dataDirectory, "--urls", "http://127.0.0.1:0", "--script-root", dataDirectory })
             start.ArgumentList.Add(arg);
+        if (storage is not null)
+        {
+            start.ArgumentList.Add("--storage");
+            start.ArgumentList.Add(storage);
+        }
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["DOTNET_TieredPGO"] = "0";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
@@ -37,7 +46,12 @@ public sealed class ServeProcess : IDisposable
         {
             if (line is null) return;
             lock (serve._output) serve._output.AppendLine(line);
-            if (line.Contains("finetune serve: listening on", StringComparison.Ordinal)) ready.TrySetResult();
+            var at = line.IndexOf("finetune serve: listening on ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                serve.Url = line[(at + "finetune serve: listening on ".Length)..].Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries)[0];
+                ready.TrySetResult();
+            }
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);

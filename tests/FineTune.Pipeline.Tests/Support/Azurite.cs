@@ -7,7 +7,7 @@ namespace FineTune.Tests.Support;
 /// Runs the real Azurite emulator (npm `azurite`, installed into .tools/ by infra/local/setup.sh) on free ports,
 /// blob, queue and table services, in memory, for the lifetime of a test fixture. A missing Azurite fails the test; it is never skipped.
 /// </summary>
-public sealed partial class Azurite : IAsyncLifetime
+public sealed partial class Azurite : IAsyncLifetime, IAsyncDisposable
 {
     private Process? _process;
     private string? _workDir;
@@ -22,12 +22,36 @@ public sealed partial class Azurite : IAsyncLifetime
         $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
 
+    /// <summary>Keep the data in a folder (not in memory), so the emulator can be killed and started again with it (<see cref="RestartAsync"/>).</summary>
+    public bool Persistent { get; init; }
+
     public async Task InitializeAsync()
+    {
+        _workDir = RepoPaths.NewTempDirectory("azurite");
+        await StartAsync();
+    }
+
+    /// <summary>Kills the emulator (storage down); its data stays when <see cref="Persistent"/>.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
+        _process?.WaitForExit(5000);
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the emulator again on the same ports (storage back).</summary>
+    public Task RestartAsync()
+    {
+        Kill();
+        return StartAsync();
+    }
+
+    private async Task StartAsync()
     {
         var script = Path.Combine(RepoPaths.Root, ".tools", "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
             throw new InvalidOperationException($"Azurite is not installed ({script} is missing): run `bash infra/local/setup.sh` first");
-        _workDir = RepoPaths.NewTempDirectory("azurite");
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = _workDir,
@@ -35,9 +59,20 @@ public sealed partial class Azurite : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
-                     "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0" })
+        foreach (var arg in new[] { script, "--silent", "--skipApiVersionCheck", "--disableTelemetry",
+                     "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+                     "--blobPort", $"{BlobPort}", "--queuePort", $"{QueuePort}", "--tablePort", $"{TablePort}" })
             start.ArgumentList.Add(arg);
+        if (Persistent)
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(_workDir!);
+        }
+        else
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        int blob = 0, queue = 0, table = 0;
         try
         {
             _process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
@@ -58,11 +93,15 @@ public sealed partial class Azurite : IAsyncLifetime
                 if (match.Success)
                 {
                     var port = int.Parse(match.Groups[2].Value);
-                    if (match.Groups[1].Value == "Blob") BlobPort = port;
-                    if (match.Groups[1].Value == "Queue") QueuePort = port;
-                    if (match.Groups[1].Value == "Table") TablePort = port;
+                    if (match.Groups[1].Value == "Blob") blob = port;
+                    if (match.Groups[1].Value == "Queue") queue = port;
+                    if (match.Groups[1].Value == "Table") table = port;
                 }
-                if (BlobPort > 0 && QueuePort > 0 && TablePort > 0) ready.TrySetResult();
+                if (blob > 0 && queue > 0 && table > 0)
+                {
+                    (BlobPort, QueuePort, TablePort) = (blob, queue, table);
+                    ready.TrySetResult();
+                }
             }
         }
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
@@ -72,7 +111,7 @@ public sealed partial class Azurite : IAsyncLifetime
         var finished = await Task.WhenAny(ready.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30)));
         if (finished != ready.Task)
         {
-            await DisposeAsync();
+            Kill();
             lock (output)
                 throw new InvalidOperationException($"Azurite did not start (run `bash infra/local/setup.sh`); its output:\n{output}");
         }
@@ -80,15 +119,15 @@ public sealed partial class Azurite : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
-        _process?.WaitForExit(5000);
-        _process?.Dispose();
+        Kill();
         if (_workDir is not null)
         {
             try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
         }
         return Task.CompletedTask;
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     [GeneratedRegex(@"Azurite (Blob|Queue|Table) service is successfully listening at http://[^:]+:(\d+)")]
     private static partial Regex Listening();
