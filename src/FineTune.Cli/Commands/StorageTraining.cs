@@ -72,11 +72,14 @@ public static class StorageTraining
         var metricsAddress = spec["metrics"]?.GetValue<string>();
         var metricsLines = new StringBuilder();
         var pending = new List<Task>();
+        int totalSteps = 0;
         void OnEvent(object e)
         {
             switch (e)
             {
-                case StepMetrics m when metricsAddress is not null:
+                case StepMetrics m:
+                    totalSteps = m.TotalSteps;
+                    if (metricsAddress is null) break;
                     metricsLines.AppendLine(JsonSerializer.Serialize(new
                     {
                         step = m.Step, loss = m.Loss, progress = m.TotalSteps == 0 ? 0 : Math.Round((double)m.Step / m.TotalSteps, 4),
@@ -86,6 +89,18 @@ public static class StorageTraining
                     pending.Add(storage.Blobs.UploadTextAsync(mc, mn, metricsLines.ToString(), ct: ct));
                     break;
                 case EpochMetrics ep:
+                    if (metricsAddress is not null)
+                    {
+                        // The epoch's mean training loss and validation loss (the console's per-epoch points); no `loss`, so a
+                        // reader of step lines skips it.
+                        metricsLines.AppendLine(JsonSerializer.Serialize(new
+                        {
+                            type = "epoch", step = ep.Step, progress = totalSteps == 0 ? 0 : Math.Round((double)ep.Step / totalSteps, 4),
+                            epoch = ep.Epoch, train_loss = ep.TrainLoss, validation_loss = ep.ValidationLoss,
+                        }));
+                        var (ec, en) = Split(metricsAddress);
+                        pending.Add(storage.Blobs.UploadTextAsync(ec, en, metricsLines.ToString(), ct: ct));
+                    }
                     pending.Add(UploadFolderAsync(storage, ep.Checkpoint, outContainer, $"{outPrefix.TrimEnd('/')}/checkpoints/epoch-{ep.Epoch}", ct));
                     break;
             }
