@@ -59,7 +59,7 @@ public static class FineTuneHost
         app.UseStatusCodePages();
         app.UseRouting();
         app.UseMiddleware<ApiKeyMiddleware>();
-        app.MapGet("/", () => TypedResults.Ok(new { service = "finetune", storage = storage.Description })).WithMetadata(NoApiKey.Instance);
+        WebConsole.ConsoleEndpoints.MapConsole(app);
         app.MapJobEndpoints();
         app.MapEventGridEndpoints();
         app.MapFunctionsEndpoints();
