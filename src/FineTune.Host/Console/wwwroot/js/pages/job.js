@@ -1,6 +1,6 @@
-// A job's page: header and actions, the stage timeline, the live loss chart, hyperparameters, the validation report,
-// synthesized pairs (documents), evaluation (scores of base, tuned and every epoch's checkpoint; the item table),
-// the gate, and links to the job's files. Polls the status every 2 s until the job finishes; each section is redrawn
+// A job's page: header and actions, the stage timeline, the live loss chart, evaluation (scores of base, tuned and
+// every epoch's checkpoint; the gate; the item table), hyperparameters, the validation report, synthesized pairs
+// (documents), and links to the job's files. Polls the status every 2 s until the job finishes; each section is redrawn
 // only when its data changed, so a filter or a half-typed reason survives the polling.
 import { t } from '../i18n.js';
 import { h, section, progressBar, fmtTime, fmtDuration, fmtNumber, fmtPercent, baseName, sourceName, shortId } from '../dom.js';
@@ -31,7 +31,7 @@ export function render(main, [id]) {
   main.append(
     h('p', {}, h('a', { href: '/', 'data-link': true }, '← ' + t('job.back'))),
     slots.head.el, slots.actions.el, notice,
-    slots.timeline.el, slots.training.el, slots.hyper.el, slots.validation.el, slots.synth.el, slots.evaluation.el, slots.artifacts.el);
+    slots.timeline.el, slots.training.el, slots.evaluation.el, slots.hyper.el, slots.validation.el, slots.synth.el, slots.artifacts.el);
 
   // ---- data ----
 
@@ -132,7 +132,7 @@ export function render(main, [id]) {
         fact(t('job.created'), fmtTime(job.createdTime)),
         fact(t('job.duration'), fmtDuration(durationMs(job))),
         c.step !== undefined ? fact(t('job.training'), `${t('job.step', { step: c.step })} · ${t('job.loss', { loss: fmtNumber(c.loss) })}`) : null,
-        c.message ? fact(t('job.message'), c.message) : null),
+        c.message && !isWaiting(job) ? fact(t('job.message'), c.message) : null),
       o.error ? h('p', { class: 'notice error', role: 'alert', id: 'job-error' }, t('job.error', { error: o.error })) : null,
     ];
   }
@@ -333,7 +333,7 @@ export function render(main, [id]) {
   function outputCell(r) {
     const mark = r.correct_flexible ? t('job.eval.correctMark') : t('job.eval.wrongMark');
     return h('td', { class: 'output ' + (r.correct_flexible ? 'right' : 'wrong') },
-      h('span', { class: 'mark', title: mark, 'aria-label': mark }, r.correct_flexible ? '✓' : '✗'), ' ', r.output);
+      h('span', { class: 'mark', title: mark, 'aria-label': mark }, r.correct_flexible ? '✓' : '✗'), h('span', { class: 'text', tabindex: 0 }, r.output));
   }
 
   function artifactsSection() {
