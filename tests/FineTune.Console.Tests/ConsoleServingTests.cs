@@ -58,6 +58,54 @@ public sealed class ConsoleServingTests(ConsoleFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Datasets_UploadValidatesThenStores_AndListsTopLevelOnly()
+    {
+        using (var good = new ByteArrayContent(await File.ReadAllBytesAsync(fixture.SampleFile)))
+        using (var stored = await fixture.Http.PostAsync("/api/datasets?name=console-eval.jsonl", good))
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        using (var bad = new StringContent("not json\n"))
+        using (var refused = await fixture.Http.PostAsync("/api/datasets?name=broken.jsonl", bad))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(1, (await refused.Content.ReadFromJsonAsync<JsonObject>())!["report"]!["problems"]![0]!["line"]!.GetValue<int>());
+        }
+        var names = (await fixture.Http.GetFromJsonAsync<JsonArray>("/api/datasets"))!.Select(d => d!["name"]!.GetValue<string>()).ToList();
+        Assert.Contains("console-eval.jsonl", names);
+        Assert.DoesNotContain("broken.jsonl", names);
+        Assert.All(names, n => Assert.DoesNotContain("/", n));
+    }
+
+    [Fact]
+    public async Task SynthesizedPairs_JoinEachPairWithItsSourceFileAndPages()
+    {
+        const string id = "0000feedbeef0000feedbeef0000feed";
+        var folder = Path.Combine(fixture.Root, "data", "datasets", id);
+        Directory.CreateDirectory(folder);
+        await File.WriteAllLinesAsync(Path.Combine(folder, "synthetic.jsonl"),
+        [
+            """{"messages":[{"role":"system","content":"You are a fire safety expert."},{"role":"user","content":"What is GB50116?"},{"role":"assistant","content":"The fire alarm design code."}]}""",
+            """{"messages":[{"role":"user","content":"Q2"},{"role":"assistant","content":"A2"}]}""",
+        ]);
+        await File.WriteAllLinesAsync(Path.Combine(folder, "synthetic.sources.jsonl"),
+        [
+            """{"line":1,"chunk":"gb-0000-ab","source":"/tmp/finetune-synth/x/GB50116.pdf","firstPage":3,"lastPage":4,"grounding":0.8,"flagged":false}""",
+            """{"line":2,"chunk":"gb-0001-cd","source":"GB50116.pdf","firstPage":5,"lastPage":5,"grounding":0.1,"flagged":true}""",
+        ]);
+        var first = await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/synthesized/{id}?top=1");
+        Assert.True(first!["truncated"]!.GetValue<bool>());
+        var pair = first["pairs"]!.AsArray().Single()!;
+        Assert.Equal("What is GB50116?", pair["question"]!.GetValue<string>());
+        Assert.Equal("The fire alarm design code.", pair["answer"]!.GetValue<string>());
+        Assert.Equal("GB50116.pdf", pair["source"]!.GetValue<string>());   // a name, never the worker's path
+        Assert.Equal(3, pair["firstPage"]!.GetValue<int>());
+        Assert.Equal(4, pair["lastPage"]!.GetValue<int>());
+        var all = await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/synthesized/{id}");
+        Assert.False(all!["truncated"]!.GetValue<bool>());
+        Assert.True(all["pairs"]![1]!["flagged"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync("/api/synthesized/ffffffffffffffffffffffffffffffff")).StatusCode);
+    }
+
+    [Fact]
     public async Task ApiKeys_Required_TheConsoleAsksForOneAndSendsIt()
     {
         const string key = "console-test-key-0123456789";

@@ -50,6 +50,11 @@ public sealed partial class ConsoleServer : IAsyncDisposable
         start.Environment["Pipeline__Training__Backend"] = "local";
         start.Environment["Pipeline__TrainingPollInterval"] = "00:00:01";
         start.Environment["DOTNET_TieredPGO"] = "0";
+        // Its own temp folder for the host and the trainer/evaluator it starts (their work folders live under it), so no other
+        // process on a shared machine that tidies /tmp/finetune-work pulls a folder from under a running evaluation.
+        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataDirectory))!, "tmp");
+        Directory.CreateDirectory(temp);
+        start.Environment["TMPDIR"] = temp;
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var server = new ConsoleServer(process);
