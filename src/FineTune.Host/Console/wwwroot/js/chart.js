@@ -1,9 +1,9 @@
 // The loss chart, drawn by hand as SVG: training loss at every logged step (a line with one point per step) and
-// validation loss at each epoch's end (larger dashed points), with axes, grid, epoch marks and a legend.
-import { s } from './dom.js';
+// validation loss at each epoch's end (larger dashed points), with axes, grid and epoch marks; the legend is HTML.
+import { h, s } from './dom.js';
 import { t } from './i18n.js';
 
-const W = 760, H = 300, M = { top: 16, right: 18, bottom: 42, left: 56 };
+const W = 1000, H = 300, M = { top: 18, right: 16, bottom: 40, left: 52 };
 
 /** A "nice" tick step for a span split into about n parts (1, 2 or 5 × 10^k). */
 function niceStep(span, n) {
@@ -83,11 +83,12 @@ export function lossChart(steps, epochs, totalSteps) {
         s('title', {}, `E${e.epoch} · ${t('job.step', { step: e.step })}: ${t('job.chart.val')} ${label(e.validation_loss)}`)));
     svg.append(points);
   }
-  const legend = s('g', { class: 'legend', transform: `translate(${W - M.right - 250}, ${M.top + 4})` },
-    s('rect', { x: -8, y: -10, width: 256, height: val.length ? 40 : 22, rx: 4, class: 'legend-bg' }),
-    s('line', { x1: 0, x2: 18, y1: 0, y2: 0, class: 'line-train' }), s('text', { x: 24, y: 4 }, t('job.chart.train')));
-  if (val.length)
-    legend.append(s('circle', { cx: 9, cy: 18, r: 4.5, class: 'legend-val' }), s('text', { x: 24, y: 22 }, t('job.chart.val')));
-  svg.append(legend);
   return svg;
+}
+
+/** The legend under the chart's title: a swatch per series shown. */
+export function chartLegend(withValidation) {
+  return h('ul', { class: 'chart-legend' },
+    h('li', {}, h('span', { class: 'swatch swatch-train', 'aria-hidden': 'true' }), t('job.chart.train')),
+    withValidation ? h('li', {}, h('span', { class: 'swatch swatch-val', 'aria-hidden': 'true' }), t('job.chart.val')) : null);
 }

@@ -115,3 +115,12 @@ export function navigate(path) {
   history.pushState(null, '', path);
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
+
+/**
+ * Shortens absolute file paths in a server message to their last segment ("/srv/x/models/m" → "…/m"): errors relayed
+ * from a worker can carry its folders (stack traces, temp dirs), which the console does not show.
+ */
+export function redactPaths(text) {
+  if (!text) return text;
+  return String(text).replace(/(?<![\w:/.~…-])(?:[A-Za-z]:\\|\/)(?:[^\s/\\|'"()<>]+[/\\])+([^\s/\\|'"()<>:]+)/g, '…/$1');
+}

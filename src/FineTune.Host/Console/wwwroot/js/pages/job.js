@@ -3,10 +3,10 @@
 // (documents), and links to the job's files. Polls the status every 2 s until the job finishes; each section is redrawn
 // only when its data changed, so a filter or a half-typed reason survives the polling.
 import { t } from '../i18n.js';
-import { h, section, progressBar, fmtTime, fmtDuration, fmtNumber, fmtPercent, baseName, sourceName, shortId } from '../dom.js';
+import { h, section, progressBar, fmtTime, fmtDuration, fmtNumber, fmtPercent, baseName, sourceName, shortId, redactPaths } from '../dom.js';
 import { getJson, jobFile, post, parseJsonl, openFile, ApiError } from '../api.js';
 import { STAGES, isTerminal, isWaiting, shownStatus, shownStage, stageLabel, statusBadgeClass, durationMs, overallProgress, timeline } from '../jobstatus.js';
-import { lossChart } from '../chart.js';
+import { lossChart, chartLegend } from '../chart.js';
 import { reportCounts, problemsTable } from '../report.js';
 
 const POLL_MS = 2000;
@@ -132,8 +132,8 @@ export function render(main, [id]) {
         fact(t('job.created'), fmtTime(job.createdTime)),
         fact(t('job.duration'), fmtDuration(durationMs(job))),
         c.step !== undefined ? fact(t('job.training'), `${t('job.step', { step: c.step })} · ${t('job.loss', { loss: fmtNumber(c.loss) })}`) : null,
-        c.message && !isWaiting(job) ? fact(t('job.message'), c.message) : null),
-      o.error ? h('p', { class: 'notice error', role: 'alert', id: 'job-error' }, t('job.error', { error: o.error })) : null,
+        c.message && !isWaiting(job) ? fact(t('job.message'), redactPaths(c.message)) : null),
+      o.error ? h('p', { class: 'notice error', role: 'alert', id: 'job-error' }, t('job.error', { error: redactPaths(o.error) })) : null,
     ];
   }
 
@@ -142,7 +142,7 @@ export function render(main, [id]) {
     const bar = h('div', { class: 'actions', role: 'group', 'aria-label': t('job.settings') });
     if (isWaiting(job)) {
       bar.append(
-        h('p', { class: 'notice warn', id: 'waiting-note' }, t('job.waiting', { message: job.customStatus.message ?? job.customStatus.waitingFor })),
+        h('p', { class: 'notice warn', id: 'waiting-note' }, t('job.waiting', { message: redactPaths(job.customStatus.message ?? job.customStatus.waitingFor) })),
         h('button', { type: 'button', class: 'primary', id: 'approve', onclick: () => act(`/api/jobs/${id}/raiseEvent/approve`) }, t('job.approve')),
         h('button', { type: 'button', id: 'reject', onclick: () => act(`/api/jobs/${id}/raiseEvent/reject`) }, t('job.reject')));
     }
@@ -180,7 +180,7 @@ export function render(main, [id]) {
     const total = last && last.progress > 0 ? Math.round(last.step / last.progress) : null;
     return section(t('job.chart.title'),
       steps.length || epochs.length
-        ? [h('div', { class: 'chart-wrap' }, lossChart(steps, epochs, total)),
+        ? [chartLegend(epochs.some(e => e.validation_loss !== null)), h('div', { class: 'chart-wrap' }, lossChart(steps, epochs, total)),
           h('p', { class: 'small muted', id: 'chart-caption' }, t('job.chart.summary', { steps: steps.length, loss: last ? fmtNumber(last.loss) : '—', epochs: epochs.filter(e => e.validation_loss !== null).length }))]
         : h('p', { class: 'muted' }, t('job.chart.empty')));
   }
@@ -284,7 +284,7 @@ export function render(main, [id]) {
     const base = o.baseScore ?? c.baseScore ?? gate?.baseScore, tuned = o.tunedScore ?? c.tunedScore ?? gate?.tunedScore;
     block.append(h('dl', { class: 'facts' },
       fact(t('job.gate.outcome'), h('span', { id: 'gate-outcome', class: 'badge ' + (outcome === 'Deploy' ? 'badge-completed' : outcome === 'Fail' ? 'badge-failed' : 'badge-waiting') }, outcome ?? t('status.Waiting'))),
-      fact(t('job.gate.reason'), h('span', { id: 'gate-reason' }, reason ?? c.message ?? '')),
+      fact(t('job.gate.reason'), h('span', { id: 'gate-reason' }, redactPaths(reason ?? c.message ?? ''))),
       base !== undefined ? fact(`${t('job.eval.base')} → ${t('job.eval.tuned')}`, `${fmtPercent(base)} → ${fmtPercent(tuned)}`) : null,
       o.deployed === true ? fact(t('stage.deploy'), h('span', { id: 'deployed' }, t('job.gate.deployed', { name: o.deployment }))) : null,
       o.deployed === false ? fact(t('stage.deploy'), h('span', { id: 'deployed' }, t('job.gate.notDeployed') + (o.reason ? ` (${o.reason})` : ''))) : null));
@@ -332,8 +332,8 @@ export function render(main, [id]) {
 
   function outputCell(r) {
     const mark = r.correct_flexible ? t('job.eval.correctMark') : t('job.eval.wrongMark');
-    return h('td', { class: 'output ' + (r.correct_flexible ? 'right' : 'wrong') },
-      h('span', { class: 'mark', title: mark, 'aria-label': mark }, r.correct_flexible ? '✓' : '✗'), h('span', { class: 'text', tabindex: 0 }, r.output));
+    return h('td', { class: 'output ' + (r.correct_flexible ? 'right' : 'wrong') }, h('div', { class: 'out' },
+      h('span', { class: 'mark', title: mark, 'aria-label': mark }, r.correct_flexible ? '✓' : '✗'), h('span', { class: 'text', tabindex: 0 }, r.output.trim())));
   }
 
   function artifactsSection() {
