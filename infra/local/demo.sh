@@ -3,8 +3,9 @@
 # (the embedded Azurite, the Durable worker and sidecar, the drop folders, the local training backend,
 # OpenAI-compatible serving), drops the bundled
 # sample chat dataset into uploads/, follows the job through Validate → Prepare → Train → Evaluate →
-# Deploy, then prints the status URL, base and tuned scores, and a reply from the deployed model through
-# /v1/chat/completions. Everything lives under .demo/ (deleted at the start of each run).
+# Deploy, then prints the status URL, base and tuned scores, a reply from the deployed model through
+# /v1/chat/completions, and the web console's URL (FINETUNE_DEMO_KEEP=1 keeps the server up to open it).
+# Everything lives under .demo/ (deleted at the start of each run).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -97,4 +98,12 @@ question="Ana has 6 coins in a box. How many coins are in the box?"
 curl -s "$url/v1/chat/completions" -H 'Content-Type: application/json' \
   -d "{\"model\": \"$model\", \"messages\": [{\"role\": \"user\", \"content\": \"$question\"}], \"max_tokens\": 40, \"temperature\": 0}" \
   | python3 -c 'import json,sys; r=json.load(sys.stdin); print("model:", r.get("model")); print("reply:", r["choices"][0]["message"]["content"] if "choices" in r else r)'
+echo "== 7. the web console"
+echo "console: $url/   this job: $url/jobs/$job"
+if [ "${FINETUNE_DEMO_KEEP:-0}" = 1 ]; then
+  echo "serving until Ctrl+C (FINETUNE_DEMO_KEEP=1); server log: $demo/serve.log"
+  wait $server
+else
+  echo "(the server stops with the demo: run with FINETUNE_DEMO_KEEP=1 to keep it up and open the console)"
+fi
 echo "done (server log: $demo/serve.log)"

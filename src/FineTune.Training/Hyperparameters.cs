@@ -53,31 +53,48 @@ public sealed record Hyperparameters
         BaseModelNameOrPath = baseModel,
     };
 
+    /// <summary>The numeric fields' allowed ranges, by their snake_case names (as specs and manifests spell them).</summary>
+    public static IReadOnlyList<HyperparameterRange> Ranges { get; } =
+    [
+        new("learning_rate", 0, 0.1, 1.0, MinExclusive: true),
+        new("epochs", 1, 10, 1000, Integer: true),
+        new("batch_size", 1, 32, 1024, Integer: true),
+        new("gradient_accumulation", 1, 64, 1024, Integer: true),
+        new("max_tokens", 8, 32768, 131072, Integer: true),
+        new("warmup_ratio", 0, 0.5, 1.0),
+        new("weight_decay", 0, 1, 10),
+        new("max_grad_norm", 0, 100, 1e6),
+        new("lora_rank", 1, 256, 1024, Integer: true),
+        new("lora_alpha", 0, 1024, 1e5, MinExclusive: true),
+        new("lora_dropout", 0, 0.5, 0.9),
+    ];
+
+    /// <summary>The learning-rate schedules after warmup (see <see cref="LrSchedule"/>).</summary>
+    public static IReadOnlyList<string> Schedulers { get; } = ["linear", "cosine", "constant"];
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the field and its allowed range.</summary>
     public Hyperparameters Validate(bool expert = false)
     {
-        Range("learning_rate", LearningRate, 0, expert ? 1.0 : 0.1, lowOpen: true);
-        Range("epochs", Epochs, 1, expert ? 1000 : 10);
-        Range("batch_size", BatchSize, 1, expert ? 1024 : 32);
-        Range("gradient_accumulation", GradientAccumulation, 1, expert ? 1024 : 64);
-        Range("max_tokens", MaxTokens, 8, expert ? 131072 : 32768);
-        Range("warmup_ratio", WarmupRatio, 0, expert ? 1.0 : 0.5);
-        Range("weight_decay", WeightDecay, 0, expert ? 10 : 1);
-        Range("max_grad_norm", MaxGradNorm, 0, expert ? 1e6 : 100);
-        Range("lora_rank", LoraRank, 1, expert ? 1024 : 256);
-        Range("lora_alpha", LoraAlpha, 0, expert ? 1e5 : 1024, lowOpen: true);
-        Range("lora_dropout", LoraDropout, 0, expert ? 0.9 : 0.5);
-        if (Scheduler is not ("linear" or "cosine" or "constant"))
+        Range("learning_rate", LearningRate, expert);
+        Range("epochs", Epochs, expert);
+        Range("batch_size", BatchSize, expert);
+        Range("gradient_accumulation", GradientAccumulation, expert);
+        Range("max_tokens", MaxTokens, expert);
+        Range("warmup_ratio", WarmupRatio, expert);
+        Range("weight_decay", WeightDecay, expert);
+        Range("max_grad_norm", MaxGradNorm, expert);
+        Range("lora_rank", LoraRank, expert);
+        Range("lora_alpha", LoraAlpha, expert);
+        Range("lora_dropout", LoraDropout, expert);
+        if (!Schedulers.Contains(Scheduler))
             throw new ArgumentOutOfRangeException("scheduler", Scheduler, "scheduler must be linear, cosine or constant");
         ToLoraConfig().Validate();
         return this;
     }
 
-    private static void Range(string name, double value, double min, double max, bool lowOpen = false)
+    private static void Range(string name, double value, bool expert)
     {
-        bool ok = (lowOpen ? value > min : value >= min) && value <= max && !double.IsNaN(value);
-        if (!ok)
-            throw new ArgumentOutOfRangeException(name, value,
-                $"{name} must be in {(lowOpen ? "(" : "[")}{min}, {max}]{(max < 1000 ? " (--expert widens the range)" : "")}");
+        var range = Ranges.First(r => r.Name == name);
+        if (!range.Contains(value, expert)) throw new ArgumentOutOfRangeException(name, value, range.Describe(expert));
     }
 }

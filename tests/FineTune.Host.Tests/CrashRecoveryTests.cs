@@ -83,7 +83,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             await foreach (var blob in storage.Blobs.ListAsync(Containers.Deployments)) deployments.Add(blob.Name);
             Assert.Equal(["crash.json"], deployments);
             var steps = (await storage.Blobs.ReadTextAsync(Containers.Jobs, $"{id}/train/metrics.jsonl"))!
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!["step"]!.GetValue<long>()).ToList();
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)
+                .Where(l => l["loss"] is not null).Select(l => l["step"]!.GetValue<long>()).ToList(); // step lines (epoch lines carry train_loss)
             output.WriteLine($"metrics steps: {string.Join(",", steps)}");
             Assert.NotEmpty(steps);
             for (var i = 1; i < steps.Count; i++)

@@ -77,11 +77,14 @@ public static class StorageTraining
         var resumedAt = (long?)null;
         var metricsUpload = Task.CompletedTask;
         var pending = new List<Task>();
+        int totalSteps = 0;
         void OnEvent(object e)
         {
             switch (e)
             {
-                case StepMetrics m when metricsAddress is not null:
+                case StepMetrics m:
+                    totalSteps = m.TotalSteps;
+                    if (metricsAddress is null) break;
                     if (resumedAt is null)
                     {
                         resumedAt = m.Step;
@@ -98,6 +101,20 @@ public static class StorageTraining
                         TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
                     break;
                 case EpochMetrics ep:
+                    if (metricsAddress is not null)
+                    {
+                        // The epoch's mean training loss and validation loss (the console's per-epoch points); no `loss`, so a
+                        // reader of step lines skips it.
+                        metricsLines.AppendLine(JsonSerializer.Serialize(new
+                        {
+                            type = "epoch", step = ep.Step, progress = totalSteps == 0 ? 0 : Math.Round((double)ep.Step / totalSteps, 4),
+                            epoch = ep.Epoch, train_loss = ep.TrainLoss, validation_loss = ep.ValidationLoss,
+                        }));
+                        var (ec, en) = Split(metricsAddress);
+                        var epochSnapshot = metricsLines.ToString();
+                        metricsUpload = metricsUpload.ContinueWith(_ => storage.Blobs.UploadTextAsync(ec, en, epochSnapshot, ct: ct), ct,
+                            TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+                    }
                     pending.Add(UploadFolderAsync(storage, ep.Checkpoint, outContainer, $"{outPrefix.TrimEnd('/')}/checkpoints/epoch-{ep.Epoch}", ct));
                     break;
             }

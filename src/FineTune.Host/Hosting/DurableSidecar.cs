@@ -38,6 +38,10 @@ public static class DurableSidecar
             PartitionCount = 4,
             MaxQueuePollingInterval = storage.Setting.Contains("127.0.0.1", StringComparison.Ordinal) ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(2),
             ThrowExceptionOnInvalidDedupeStatus = true,
+            // A message taken by a host that is then killed comes back after this (the default, 5 min, stalls a job that
+            // long after every crash). Activities are idempotent, so one that outlives it running twice does no harm.
+            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
+            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
         });
         await service.CreateIfNotExistsAsync();
 

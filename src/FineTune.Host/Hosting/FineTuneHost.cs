@@ -73,7 +73,7 @@ public static class FineTuneHost
             app.UseRouting();
             app.UseMiddleware<ApiKeyMiddleware>();
             DurableSidecar.Map(app, grpcPort);
-            app.MapGet("/", () => TypedResults.Ok(new { service = "finetune" })).WithMetadata(NoApiKey.Instance);
+            WebConsole.ConsoleEndpoints.MapConsole(app);
             app.MapJobEndpoints();
             foreach (var group in app.Services.GetServices<IEndpointGroup>())
             {

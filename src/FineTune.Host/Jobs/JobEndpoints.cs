@@ -133,11 +133,11 @@ public static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> StatusAsync(string id, HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    private static async Task<IResult> StatusAsync(string id, HttpRequest request, DurableTaskClient client, bool? showHistory, CancellationToken ct)
     {
         var job = JobPaths.IsValidId(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct) : null;
         if (job is null) return TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}");
-        var body = JobStatusResponse.From(job, BaseUri(request));
+        var body = JobStatusResponse.From(job, BaseUri(request), showHistory == true);
         if (job.IsCompleted) return TypedResults.Ok(body);
         request.HttpContext.Response.Headers.Location = $"{BaseUri(request)}/api/jobs/{id}";
         request.HttpContext.Response.Headers.RetryAfter = "5";

@@ -20,9 +20,10 @@ public sealed record JobStatusResponse(
     JsonNode? CustomStatus,
     JsonNode? Output,
     DateTimeOffset CreatedTime,
-    DateTimeOffset LastUpdatedTime)
+    DateTimeOffset LastUpdatedTime,
+    JsonArray? HistoryEvents = null)
 {
-    public static JobStatusResponse From(OrchestrationMetadata job, string baseUri)
+    public static JobStatusResponse From(OrchestrationMetadata job, string baseUri, bool showHistory = false)
     {
         var custom = Camel(Parse(job.SerializedCustomStatus)) as JsonObject;
         JsonNode? output = job.RuntimeStatus switch
@@ -42,7 +43,38 @@ public sealed record JobStatusResponse(
             _ => null,
         };
         return new JobStatusResponse(job.Name, job.InstanceId, job.RuntimeStatus.ToString(), Camel(Parse(job.SerializedInput)), custom, Camel(output),
-            job.CreatedAt, job.LastUpdatedAt);
+            job.CreatedAt, job.LastUpdatedAt, showHistory ? History(job, custom) : null);
+    }
+
+    /// <summary>
+    /// The job's timeline as history events (StageStarted, StageCompleted, WaitingForEvent, EventRaised, Execution…), from the
+    /// stage times the orchestration keeps in its custom status. The gate is reported as the start of Deploy, as before.
+    /// </summary>
+    private static JsonArray History(OrchestrationMetadata job, JsonObject? custom)
+    {
+        var events = new JsonArray();
+        void Add(string type, JsonNode? at, string? stage, string? detail = null) =>
+            events.Add(new JsonObject { ["eventType"] = type, ["timestamp"] = at?.DeepClone(), ["stage"] = stage, ["detail"] = detail });
+        events.Add(new JsonObject { ["eventType"] = "ExecutionStarted", ["timestamp"] = job.CreatedAt });
+        string? last = null;
+        foreach (var node in custom?["stages"] as JsonArray ?? [])
+        {
+            var stage = node?["stage"]?.GetValue<string>();
+            var shown = stage == "gate" ? "deploy" : stage;
+            last = shown;
+            Add("StageStarted", node?["started"], shown);
+            if (node?["waited"] is { } waited) Add("WaitingForEvent", waited, shown, "approve or reject");
+            if (node?["decision"] is { } decision) Add("EventRaised", node["completed"], shown, decision.GetValue<string>());
+            if (node?["completed"] is { } completed && stage != "gate") Add("StageCompleted", completed, shown);
+        }
+        var end = JsonValue.Create(job.LastUpdatedAt);
+        switch (job.RuntimeStatus)
+        {
+            case OrchestrationRuntimeStatus.Completed: Add("ExecutionCompleted", end, last); break;
+            case OrchestrationRuntimeStatus.Failed: Add("ExecutionFailed", end, last, custom?["error"]?.GetValue<string>()); break;
+            case OrchestrationRuntimeStatus.Terminated: Add("ExecutionTerminated", end, last); break;
+        }
+        return events;
     }
 
     /// <summary>Durable stores the contract records with their .NET names; the API answers in camelCase like the rest of it.</summary>

@@ -18,6 +18,8 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
     public const string Reject = "reject";
 
     private OrchestrationSettings _options = OrchestrationSettings.Default;
+    private readonly List<StageTime> _stages = [];
+    private string? _decision;
 
     public override async Task<JobOutput> RunAsync(TaskOrchestrationContext context, JobInput input)
     {
@@ -38,10 +40,10 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
     private async Task<JobOutput> RunStagesAsync(TaskOrchestrationContext context, JobRequest job)
     {
         // Validate
-        context.SetCustomStatus(new JobProgress { Stage = "validate", Message = "validating" });
+        SetStatus(context, new JobProgress { Stage = "validate", Message = "validating" });
         var validation = await Call<ValidateResult>(context, "validate", nameof(ValidateActivity), job);
         if (!validation.Usable) Fail(context, "validate", validation.Reason ?? "validation failed", JobPaths.ValidationReportFile);
-        context.SetCustomStatus(new JobProgress
+        SetStatus(context, new JobProgress
         {
             Stage = "validate", Progress = 1, Examples = validation.Examples, Errors = validation.Errors, Dropped = validation.Dropped,
         });
@@ -52,9 +54,9 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
             synthesis = await SynthesizeAsync(context, job);
 
         // Prepare
-        context.SetCustomStatus(new JobProgress { Stage = "prepare" });
+        SetStatus(context, new JobProgress { Stage = "prepare" });
         var prepared = await Call<PrepareResult>(context, "prepare", nameof(PrepareActivity), job);
-        context.SetCustomStatus(new JobProgress
+        SetStatus(context, new JobProgress
         {
             Stage = "prepare", Progress = 1, TrainExamples = prepared.TrainExamples, ValidationExamples = prepared.ValidationExamples,
         });
@@ -66,7 +68,7 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
         // Gate
         var gate = await Call<GateDecision>(context, "gate", nameof(ReadGateActivity), job);
         var scores = new JobProgress { Stage = "gate", BaseScore = gate.BaseScore, TunedScore = gate.TunedScore, Gate = gate.Outcome, GateReason = gate.Reason };
-        context.SetCustomStatus(scores);
+        SetStatus(context, scores);
         if (gate.Outcome == "Fail") Fail(context, "gate", gate.Reason, null, scores);
         var output = new JobOutput
         {
@@ -76,22 +78,27 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
         if (job.Input.Manifest.RequireApproval || gate.Outcome == "AwaitApproval")
         {
             var decision = await WaitForApprovalAsync(context, job, scores);
-            if (decision == Reject) return output with { Deployed = false, Reason = "rejected" };
+            _stages[^1] = _stages[^1] with { Decision = _decision };
+            if (decision == Reject)
+            {
+                SetStatus(context, scores with { Progress = 1 });
+                return output with { Deployed = false, Reason = "rejected" };
+            }
             output = output with { GateReason = $"{gate.Reason}; approved" };
         }
 
         // Deploy
-        context.SetCustomStatus(scores with { Stage = "deploy" });
+        SetStatus(context, scores with { Stage = "deploy" });
         var deployed = await Call<DeployResult>(context, "deploy", nameof(DeployActivity), job);
-        context.SetCustomStatus(scores with { Stage = "deploy", Progress = 1 });
+        SetStatus(context, scores with { Stage = "deploy", Progress = 1 });
         return output with { Deployed = true, Deployment = deployed.Deployment, Adapter = deployed.Adapter };
     }
 
     private async Task<SynthesisSummary> SynthesizeAsync(TaskOrchestrationContext context, JobRequest job)
     {
-        context.SetCustomStatus(new JobProgress { Stage = "synthesize", Message = "reading and chunking the document" });
+        SetStatus(context, new JobProgress { Stage = "synthesize", Message = "reading and chunking the document" });
         var plan = await Call<SynthesisPlan>(context, "synthesize", nameof(PlanSynthesisActivity), job);
-        context.SetCustomStatus(new JobProgress { Stage = "synthesize", Chunks = plan.Chunks, Message = "generating Q&A pairs" });
+        SetStatus(context, new JobProgress { Stage = "synthesize", Chunks = plan.Chunks, Message = "generating Q&A pairs" });
         var batches = plan.Batches.Select(ids => context.CallActivityAsync<SynthesisBatchResult>(
             nameof(SynthesizeBatchActivity), new SynthesisBatch(job.JobId, job.Input, ids), Retry)).ToList();
         // A batch that still fails after its retries costs its own chunks, not the job: the rest is assembled, and the
@@ -111,7 +118,7 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
             }
         }
         var summary = await Call<SynthesisSummary>(context, "synthesize", nameof(AssembleSynthesisActivity), job);
-        context.SetCustomStatus(new JobProgress
+        SetStatus(context, new JobProgress
         {
             Stage = "synthesize", Progress = 1, Chunks = summary.Chunks, FailedChunks = summary.FailedChunks, Pairs = summary.Pairs,
         });
@@ -124,7 +131,7 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
     /// <summary>Starts the run, then checks it on durable timers (growing from TrainingPollInterval to MaxTrainingPollInterval) until it ends.</summary>
     private async Task RunOnBackendAsync(TaskOrchestrationContext context, JobRequest job, string verb, string stage)
     {
-        context.SetCustomStatus(new JobProgress { Stage = stage, Message = $"{verb} starting" });
+        SetStatus(context, new JobProgress { Stage = stage, Message = $"{verb} starting" });
         var run = await Call<TrainingRun>(context, stage, nameof(StartRunActivity), new RunRequest(job.JobId, job.Input, verb));
         var interval = _options.TrainingPollInterval;
         var restarts = 0;
@@ -137,7 +144,7 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
             switch (progress.State)
             {
                 case TrainingRunState.Succeeded:
-                    context.SetCustomStatus(new JobProgress { Stage = stage, Progress = 1, Step = progress.Step, Loss = progress.Loss, Epoch = progress.Epoch });
+                    SetStatus(context, new JobProgress { Stage = stage, Progress = 1, Step = progress.Step, Loss = progress.Loss, Epoch = progress.Epoch });
                     return;
                 case TrainingRunState.Failed:
                     Fail(context, stage, $"{verb} failed on the {run.Backend} backend: {progress.Message}");
@@ -152,7 +159,7 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
                     Fail(context, stage, $"{verb} was lost {restarts} times on the {run.Backend} backend: {progress.Message}");
                     break;
                 default:
-                    context.SetCustomStatus(new JobProgress
+                    SetStatus(context, new JobProgress
                     {
                         Stage = stage, Progress = progress.Progress ?? 0, Step = progress.Step, Loss = progress.Loss, Epoch = progress.Epoch, Message = progress.Message,
                     });
@@ -164,10 +171,10 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
     }
 
     /// <summary>Approve or reject raced against the manifest's approval timeout; listened for only here.</summary>
-    private static async Task<string> WaitForApprovalAsync(TaskOrchestrationContext context, JobRequest job, JobProgress scores)
+    private async Task<string> WaitForApprovalAsync(TaskOrchestrationContext context, JobRequest job, JobProgress scores)
     {
         var name = job.Input.Manifest.DeploymentName ?? JobPaths.DefaultDeploymentName(job.JobId);
-        context.SetCustomStatus(scores with { WaitingFor = Approve, Message = $"raise \"approve\" or \"reject\" to deploy {name} ({scores.GateReason})" });
+        SetStatus(context, scores with { WaitingFor = Approve, Message = $"raise \"approve\" or \"reject\" to deploy {name} ({scores.GateReason})" });
         using var cts = new CancellationTokenSource();
         var approve = context.WaitForExternalEvent<object?>(Approve, cts.Token);
         var reject = context.WaitForExternalEvent<object?>(Reject, cts.Token);
@@ -175,9 +182,25 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
         var timer = context.CreateTimer(timeout, cts.Token);
         var first = await Task.WhenAny(approve, reject, timer);
         cts.Cancel();
+        if (first != timer)
+            _decision = first == approve ? Approve : Reject;
         if (first == timer)
             Fail(context, "gate", $"no approve or reject within {timeout.TotalHours:0.##} h (approvalTimeoutHours)", null, scores);
         return first == approve ? Approve : Reject;
+    }
+
+    /// <summary>Sets the custom status with the stage timeline: a new stage ends the last one; progress 1 ends the current one.</summary>
+    private void SetStatus(TaskOrchestrationContext context, JobProgress progress)
+    {
+        var now = context.CurrentUtcDateTime;
+        if (_stages.Count == 0 || _stages[^1].Stage != progress.Stage)
+        {
+            if (_stages.Count > 0 && _stages[^1].Completed is null) _stages[^1] = _stages[^1] with { Completed = now };
+            _stages.Add(new StageTime(progress.Stage, now));
+        }
+        if (progress.WaitingFor is not null && _stages[^1].Waited is null) _stages[^1] = _stages[^1] with { Waited = now };
+        if (progress.Progress >= 1 && _stages[^1].Completed is null) _stages[^1] = _stages[^1] with { Completed = now };
+        context.SetCustomStatus(progress with { Stages = _stages.ToList() });
     }
 
     private async Task<T> Call<T>(TaskOrchestrationContext context, string stage, string activity, object input)
@@ -203,9 +226,9 @@ public sealed class FineTuneOrchestrator : TaskOrchestrator<JobInput, JobOutput>
     private static bool IsPermanent(TaskFailedException e) => e.FailureDetails.ErrorType == typeof(PermanentJobException).FullName;
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void Fail(TaskOrchestrationContext context, string stage, string reason, string? report = null, JobProgress? last = null)
+    private void Fail(TaskOrchestrationContext context, string stage, string reason, string? report = null, JobProgress? last = null)
     {
-        context.SetCustomStatus((last ?? new JobProgress { Stage = stage }) with { Stage = stage, Error = reason, Report = report, WaitingFor = null });
+        SetStatus(context, (last ?? new JobProgress { Stage = stage }) with { Stage = stage, Error = reason, Report = report, WaitingFor = null });
         throw new JobFailedException(reason);
     }
 }

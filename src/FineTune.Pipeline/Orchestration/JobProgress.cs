@@ -30,4 +30,10 @@ public sealed record JobProgress
     public string? Error { get; init; }
     /// <summary>A job artifact to read about the failure, relative to /api/jobs/{id}/files/.</summary>
     public string? Report { get; init; }
+    /// <summary>When each stage started and ended so far (the job's timeline; at most one entry per stage).</summary>
+    public IReadOnlyList<StageTime>? Stages { get; init; }
 }
+
+/// <param name="Waited">The gate: when it started waiting for approve or reject.</param>
+/// <param name="Decision">The gate: "approve" or "reject", when one came.</param>
+public sealed record StageTime(string Stage, DateTime Started, DateTime? Completed = null, DateTime? Waited = null, string? Decision = null);
