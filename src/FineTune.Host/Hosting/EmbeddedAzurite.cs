@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -8,7 +9,8 @@ namespace FineTune.Host.Hosting;
 /// <summary>
 /// The embedded default's storage: the real Azurite emulator (npm `azurite`, installed into .tools/ by infra/local/setup.sh,
 /// or the script named by FINETUNE_AZURITE), started on free loopback ports with its data under DATA/.azurite, and stopped on
-/// dispose. An Azurite left running by a host that was killed is stopped first (its pid is kept in DATA/.azurite/pid).
+/// dispose: SIGTERM first, since Azurite keeps its metadata (blob names, queues, tables: the jobs' Durable history too)
+/// in memory and saves it every 5 s and on a clean shutdown, so a kill loses the last seconds of writes. An Azurite left running by a host that was killed is stopped first (its pid is kept in DATA/.azurite/pid).
 /// `--skipApiVersionCheck`: Azure.Storage.Blobs 12.30 speaks a newer API version than Azurite 3 knows.
 /// </summary>
 public sealed partial class EmbeddedAzurite : IAsyncDisposable
@@ -16,11 +18,13 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private readonly Process _process;
     private readonly string _pidFile;
+    private readonly Task _closed;
 
-    private EmbeddedAzurite(Process process, string pidFile, int blob, int queue, int table)
+    private EmbeddedAzurite(Process process, string pidFile, Task closed, int blob, int queue, int table)
     {
         _process = process;
         _pidFile = pidFile;
+        _closed = closed;
         ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + AccountKey + ";" +
             $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;" +
             $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
@@ -54,6 +58,8 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
         var ports = new Dictionary<string, int>();
         var output = new StringBuilder();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closedServices = 0;
         void OnLine(string? line)
         {
             if (line is null) return;
@@ -62,6 +68,7 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
                 if (output.Length < 8192) output.AppendLine(line);
                 if (Listening().Match(line) is { Success: true } m) ports[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
                 if (ports.Count == 3) ready.TrySetResult();
+                if (Closed().IsMatch(line) && ++closedServices == 3) closed.TrySetResult();
             }
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
@@ -74,14 +81,17 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             lock (ports) throw new InvalidOperationException($"Azurite did not start; its output:\n{output}");
         }
-        lock (ports) return new EmbeddedAzurite(process, pidFile, ports["Blob"], ports["Queue"], ports["Table"]);
+        lock (ports) return new EmbeddedAzurite(process, pidFile, closed.Task, ports["Blob"], ports["Queue"], ports["Table"]);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
+            // A clean shutdown saves the metadata; the kill after it (or after 10 s) ends a process that lingers.
+            if (!OperatingSystem.IsWindows() && SendSignal(_process.Id, SigTerm) == 0)
+                await Task.WhenAny(_closed, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(10)));
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         _process.Dispose();
@@ -117,6 +127,14 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
             }
         return null;
     }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+
+    [GeneratedRegex(@"Azurite (Blob|Queue|Table) service successfully closed")]
+    private static partial Regex Closed();
 
     [GeneratedRegex(@"Azurite (Blob|Queue|Table) service is successfully listening at http://[^:]+:(\d+)")]
     private static partial Regex Listening();

@@ -50,40 +50,44 @@ public sealed class DropFolderSync(StorageAccount storage, JobStarter starter, I
         var enumeration = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
         foreach (var path in Directory.EnumerateFiles(folder, "*", enumeration))
         {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is not null || InProgress(info.Name)) continue;
-            if (_done.TryGetValue(path, out var done) && done == (info.Length, info.LastWriteTimeUtc)) continue;
-            if (!_seen.TryGetValue(path, out var seen) || seen.Length != info.Length || seen.Modified != info.LastWriteTimeUtc)
-            {
-                _seen[path] = (info.Length, info.LastWriteTimeUtc, now);
-                continue;
-            }
-            if (now - seen.Since < options.Value.SettleTime) continue;
             try
             {
-                await HandleAsync(folder, container, info, ct);
-                _done[path] = (info.Length, info.LastWriteTimeUtc);
+                var info = new FileInfo(path);
+                if (info.LinkTarget is not null || InProgress(info.Name)) continue;
+                // A name that is not valid UTF-8 reaches .NET with U+FFFD in it, and no file has that name: it cannot be
+                // read or even stat'ed, but it still settles (as length -1) and gets its failed job.
+                var (length, modified) = info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1L, DateTime.MinValue);
+                if (_done.TryGetValue(path, out var done) && done == (length, modified)) continue;
+                if (!_seen.TryGetValue(path, out var seen) || seen.Length != length || seen.Modified != modified)
+                {
+                    _seen[path] = (length, modified, now);
+                    continue;
+                }
+                if (now - seen.Since < options.Value.SettleTime) continue;
+                await HandleAsync(folder, container, info, length, modified, ct);
+                _done[path] = (length, modified);
                 _seen.Remove(path);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                PipelineLog.StartFault(logger, info.Name, e); // this file only; the others go on
+                PipelineLog.StartFault(logger, Path.GetFileName(path), e); // this file only; the others go on
             }
         }
     }
 
-    private async Task HandleAsync(string folder, string container, FileInfo file, CancellationToken ct)
+    private async Task HandleAsync(string folder, string container, FileInfo file, long length, DateTime modified, CancellationToken ct)
     {
         var relative = Path.GetRelativePath(folder, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
         if (NameProblem(relative) is { } problem)
         {
             if (container == Containers.Uploads && JobStarter.KindOf(relative) is not null)
-                await starter.StartRejectedAsync(container, relative, $"local:{file.Length}:{file.LastWriteTimeUtc.Ticks}",
+                await starter.StartRejectedAsync(container, relative, $"local:{length}:{modified.Ticks}",
                     $"the file name cannot be stored: {problem}; rename the file", ct);
             else
                 PipelineLog.SkippedName(logger, container, problem);
             return;
         }
+        if (length < 0) return; // deleted since the listing
         byte[] md5;
         await using (var stream = File.OpenRead(file.FullName))
             md5 = await MD5.HashDataAsync(stream, ct);
