@@ -44,7 +44,7 @@ public sealed class LoraTrainer : IDisposable
     // ---- setup --------------------------------------------------------------------------------
     public async Task SetupAsync(CancellationToken ct = default)
     {
-        Torch.Torch.ConfigureThreads();
+        Torch.Torch.ConfigureThreads(_spec.Threads);
         _device = _spec.Device is { } d ? Device.Parse(d) : Torch.Torch.CudaAvailable ? Device.Cuda() : Device.Cpu;
         var tokenizer = Tokenizer.Load(_spec.Model);
         _template = ChatTemplate.ForTokenizer(tokenizer, _spec.ChatTemplate);

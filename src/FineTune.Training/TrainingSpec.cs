@@ -26,6 +26,8 @@ public sealed record TrainingSpec
     public bool Expert { get; init; }
     /// <summary>cpu or cuda[:N]; default cuda when available.</summary>
     public string? Device { get; init; }
+    /// <summary>CPU threads for the run's tensor math; null: FINETUNE_THREADS, else every core.</summary>
+    public int? Threads { get; init; }
     /// <summary>Chat template override (chatml, qwen2.5, llama3, …); default detects from tokenizer_config.json.</summary>
     public string? ChatTemplate { get; init; }
     /// <summary>Metrics line every this many optimizer steps.</summary>

@@ -11,6 +11,8 @@ public class ResumeTests
         Expert = true,
         LogEvery = 1,
         ValidationCount = 4,
+        Device = "cpu",
+        Threads = 1,
         Hyperparameters = new HyperparameterOverrides
         {
             LearningRate = 5e-3, Epochs = 4, BatchSize = 4, LoraRank = 8, LoraAlpha = 16,

@@ -33,6 +33,8 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
             Output = dir["out"],
             Expert = true,
             LogEvery = 50,
+            Device = "cpu",
+            Threads = 1,
             Hyperparameters = new HyperparameterOverrides
             {
                 LearningRate = 1e-2, Epochs = Epochs, BatchSize = 4, LoraRank = 32, LoraAlpha = 64, LoraDropout = 0,
@@ -52,6 +54,7 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
             Output = dir["eval"],
             MaxNewTokens = 24,
             BatchSize = 8,
+            Device = "cpu",
         };
         clock.Restart();
         var progress = new List<EvalProgress>();
