@@ -152,7 +152,8 @@ public sealed class LoraTrainer : IDisposable
 
         var adapterDir = Path.Combine(_spec.Output, "adapter");
         _adapter.Save(adapterDir);
-        var result = new TrainingResult("completed", Math.Round(lastLoss, 6), state.History.LastOrDefault()?.ValidationLoss, tokens, labelTokens,
+        var lastEpoch = state.History.LastOrDefault();
+        var result = new TrainingResult("completed", lastEpoch?.TrainLoss, lastEpoch?.ValidationLoss, tokens, labelTokens,
             step, state.History.Count, Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 3), adapterDir, checkpoints,
             _examples, _validationExamples, _encoder!.Truncated, _encoder.Skipped, _template!.Choice.ToString(), _device.ToString(), state.History);
         File.WriteAllText(Path.Combine(_spec.Output, "result.json"), JsonSerializer.Serialize(result, TrainingSpec.Json));

@@ -103,7 +103,7 @@ public static class TrainCommand
             Console.Error.WriteLine($"train: chat template {trainer.ChatTemplateChoice}");
             var result = trainer.Train(resume, ct);
             progress.Done();
-            Console.WriteLine($"train: done: final loss {result.FinalLoss:F4}{(result.ValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}, " +
+            Console.WriteLine($"train: done: last epoch mean loss {result.LastEpochMeanLoss:F4}{(result.ValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}, " +
                 $"{result.Steps} steps, {result.TokensTrained} tokens in {result.DurationSeconds:F1} s; " +
                 $"{result.TruncatedExamples} truncated; adapter in {result.Adapter}");
             return ExitCodes.Ok;

@@ -63,7 +63,7 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
 
         var baseScore = report.Results["base"];
         var tuned = report.Results["tuned"];
-        var summary = $"train {trainSeconds:0.0}s (loss {trained.FinalLoss}), eval {evalSeconds:0.0}s; " + string.Join("; ",
+        var summary = $"train {trainSeconds:0.0}s (last epoch mean loss {trained.LastEpochMeanLoss}), eval {evalSeconds:0.0}s; " + string.Join("; ",
             report.Results.Select(r => $"{r.Key}: strict {r.Value.CorrectStrict}/{r.Value.Items}, flexible {r.Value.CorrectFlexible}/{r.Value.Items}, {r.Value.TokensPerS} tok/s"))
             + "\n" + string.Join("\n", File.ReadLines(report.PerItemFiles["tuned"]).Take(3));
         log.WriteLine(summary);
