@@ -171,6 +171,23 @@ public class PreparationTests
         }
     }
 
+    /// <summary>Addresses already in stores stay valid: the address is the SHA-256 of the bytes (FIPS 180-2 vector for "abc").</summary>
+    [Fact]
+    public async Task Store_Address_IsTheSha256OfTheBytes()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ft-store-" + Guid.NewGuid().ToString("n"));
+        try
+        {
+            var stored = await new ContentAddressedStore(root).PutAsync(new MemoryStream("abc"u8.ToArray()));
+            Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", stored.Sha256);
+            Assert.Equal(Path.Combine(root, "sha256", "ba", stored.Sha256 + ".jsonl"), stored.Path);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact]
     public void ChatJsonl_Parse_InvalidLineThrowsWithCode()
     {
