@@ -46,9 +46,9 @@ public class PreparationTests
         var validation = new MemoryStream();
         var (t, v) = await DatasetSplit.SplitAsync(input, train, validation, 0.2);
         var lines = Encoding.UTF8.GetString(train.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(Encoding.UTF8.GetString(validation.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)).Order().ToArray();
+            .Concat(Encoding.UTF8.GetString(validation.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(300, t + v);
-        Assert.Equal(examples.Select(ChatJsonl.ToJsonLine).Order().ToArray(), lines);
+        Assert.Equal(examples.Select(ChatJsonl.ToJsonLine).Order(StringComparer.Ordinal).ToArray(), lines);
         Assert.Equal(examples.Count(e => DatasetSplit.IsValidation(e, 0.2)), v);
     }
 
@@ -76,9 +76,9 @@ public class PreparationTests
         Assert.Equal((80L, 20L, 1000L), (a.Task, a.General, a.GeneralAvailable));
         Assert.Equal(100, a.Examples.Count);
         Assert.Equal(a.Examples.Select(ChatJsonl.ToJsonLine), b.Examples.Select(ChatJsonl.ToJsonLine));
-        Assert.Equal(20, a.Examples.Count(e => e.Messages[0].Content.StartsWith("general")));
+        Assert.Equal(20, a.Examples.Count(e => e.Messages[0].Content.StartsWith("general", StringComparison.Ordinal)));
         // shuffled: the task examples are not all first
-        Assert.Contains(a.Examples.Take(50), e => e.Messages[0].Content.StartsWith("general"));
+        Assert.Contains(a.Examples.Take(50), e => e.Messages[0].Content.StartsWith("general", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public class PreparationTests
         var general = Examples(1000, "g");
         var a = DatasetMixer.Mix(Examples(10), general, new MixOptions { GeneralCount = 10, Seed = "1" });
         var b = DatasetMixer.Mix(Examples(10), general, new MixOptions { GeneralCount = 10, Seed = "2" });
-        Assert.NotEqual(a.Examples.Select(ChatJsonl.ToJsonLine).Order(), b.Examples.Select(ChatJsonl.ToJsonLine).Order());
+        Assert.NotEqual(a.Examples.Select(ChatJsonl.ToJsonLine).Order(StringComparer.Ordinal), b.Examples.Select(ChatJsonl.ToJsonLine).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public sealed class LoraAdapter : IDisposable
                 }
                 modules[lin.Name] = new LoraWeights(Get('A', [config.Rank, lin.InFeatures]), Get('B', [lin.OutFeatures, config.Rank]), config.Scaling, config.Dropout);
             }
-            var extra = raw.Keys.Where(k => !used.Contains(k)).Order().ToList();
+            var extra = raw.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
             if (extra.Count > 0)
                 throw new InvalidDataException($"{weightsPath}: {extra.Count} key(s) match no targeted module of this model: {string.Join(", ", extra.Take(3))}");
             return new LoraAdapter(config, modules);
