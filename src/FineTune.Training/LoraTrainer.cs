@@ -44,7 +44,7 @@ public sealed class LoraTrainer : IDisposable
     // ---- setup --------------------------------------------------------------------------------
     public async Task SetupAsync(CancellationToken ct = default)
     {
-        Torch.Torch.ConfigureThreads(_spec.Threads);
+        if (_spec.Threads is int threads) Torch.Torch.Threads = threads;   // process-wide, so only when the spec asks
         _device = _spec.Device is { } d ? Device.Parse(d) : Torch.Torch.CudaAvailable ? Device.Cuda() : Device.Cpu;
         var tokenizer = Tokenizer.Load(_spec.Model);
         _template = ChatTemplate.ForTokenizer(tokenizer, _spec.ChatTemplate);
@@ -63,7 +63,7 @@ public sealed class LoraTrainer : IDisposable
         if (_h.Packing) _train = Batching.Pack(_train, _h.MaxTokens, _h.Seed);
 
         _model = ModelLoader.Load(_spec.Model, _device);
-        Torch.Torch.ManualSeed(_h.Seed);
+        if (_spec.SeedGlobalRng) Torch.Torch.ManualSeed(_h.Seed);          // process-wide: see TrainingSpec.SeedGlobalRng
         _adapter = LoraAdapter.Create(_model, _h.ToLoraConfig(_spec.Model));
         _adapter.AttachTo(_model);
         _optimizer = new AdamW(_adapter.Parameters, _h.LearningRate, weightDecay: _h.WeightDecay);
