@@ -2,6 +2,8 @@
 // default), and the random factories and draws, each taking one (null: the default generator of the device).
 #include "ft_common.h"
 #include <ATen/CPUGeneratorImpl.h>
+#include <algorithm>
+#include <array>
 #ifdef FT_WITH_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
 #endif
@@ -14,10 +16,46 @@ static c10::optional<at::Generator> gen(FtGenerator g) {
 }
 
 // ---- generators -------------------------------------------------------------------------------
-// A CPU generator seeded with `seed` draws exactly what the default one draws after manual_seed(seed).
+// mt19937ar's init_by_array: the Mersenne Twister state from a key of several 32-bit words.
+template <size_t N>
+static void init_by_array(std::array<uint32_t, N>& mt, const uint32_t* key, int key_length) {
+  const int n = static_cast<int>(N);
+  mt[0] = 19650218u;
+  for (int i = 1; i < n; i++) mt[i] = 1812433253u * (mt[i - 1] ^ (mt[i - 1] >> 30)) + static_cast<uint32_t>(i);
+  int i = 1, j = 0;
+  for (int k = std::max(n, key_length); k > 0; k--) {
+    mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >> 30)) * 1664525u)) + key[j] + static_cast<uint32_t>(j);
+    if (++i >= n) { mt[0] = mt[n - 1]; i = 1; }
+    if (++j >= key_length) j = 0;
+  }
+  for (int k = n - 1; k > 0; k--) {
+    mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >> 30)) * 1566083941u)) - static_cast<uint32_t>(i);
+    if (++i >= n) { mt[0] = mt[n - 1]; i = 1; }
+  }
+  mt[0] = 0x80000000u;
+}
+
+// libtorch's CPU generator keeps only the low 32 bits of a seed (mt19937's init_genrand). A seed below 2^32 gives
+// exactly the generator manual_seed(seed) gives; above, the state comes from both halves through init_by_array,
+// so every bit of a 64-bit seed (OpenAI's `seed`) counts.
+static at::Generator cpu_generator(uint64_t seed) {
+  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  if (seed <= 0xffffffffull) return g;
+  const uint32_t key[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+  at::mt19937 engine(seed);
+  auto data = engine.data();
+  init_by_array(data.state_, key, 2);
+  data.left_ = 1;
+  data.next_ = 0;
+  engine.set_data(data);
+  g.get<at::CPUGeneratorImpl>()->set_engine(engine);
+  return g;
+}
+
+// A generator on the device, seeded with all 64 bits of `seed` (CUDA's Philox takes them as they are).
 FT_API FtGenerator ft_generator_new(uint64_t seed, int dev, int idx) {
   FT_TRY
-  if (dev == 0) return new at::Generator(at::make_generator<at::CPUGeneratorImpl>(seed));
+  if (dev == 0) return new at::Generator(cpu_generator(seed));
 #ifdef FT_WITH_CUDA
   auto g = at::cuda::detail::createCUDAGenerator(static_cast<c10::DeviceIndex>(idx));
   g.set_current_seed(seed);
