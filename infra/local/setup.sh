@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what FineTune needs on a fresh Debian machine with the .NET SDK. Idempotent: a second run
 # only checks. System packages: libtorch (CPU) + OpenBLAS (without libopenblas0-pthread libtorch falls
-# back to reference BLAS, ~20x slower), the native build tools, poppler-utils (pdftotext) and
+# back to reference BLAS, ~20x slower), ICU (libicu72: .NET's Unicode normalization and culture data; the
+# solution does not run in invariant-globalization mode), the native build tools, poppler-utils (pdftotext),
 # python3-torch (the independent PyTorch reference used by parity tests and benchmarks), and chromium (the
 # browser the console tests drive through Playwright; Playwright's own browser download is not used) with a
 # small CJK font (fonts-wqy-microhei) so its screenshots of the Chinese console are readable.
@@ -9,7 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-apt_packages=(libtorch-dev libopenblas0-pthread cmake g++ make python3-torch poppler-utils curl chromium fonts-wqy-microhei nodejs npm)
+apt_packages=(libtorch-dev libopenblas0-pthread libicu72 cmake g++ make python3-torch poppler-utils curl chromium fonts-wqy-microhei nodejs npm)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

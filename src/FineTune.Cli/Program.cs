@@ -1,6 +1,12 @@
 // finetune: the one executable. Each verb lives in Commands/ and is registered in Verbs.cs.
 using System.CommandLine;
+using System.Globalization;
 using FineTune.Cli;
+
+// Output, progress lines and files read by other processes format numbers the same whatever the machine's locale:
+// the solution runs with ICU (for Unicode normalization), not in invariant-globalization mode.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
 var root = new RootCommand("FineTune: validate data, synthesize Q&A, train LoRA adapters, evaluate, serve.");
 foreach (var verb in Verbs.All())

@@ -1,11 +1,12 @@
-using System.Runtime.CompilerServices;
+using System.IO.Hashing;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace FineTune.Data;
 
 /// <summary>
-/// 64-bit hashes of an example's roles and contents: exact, and normalized for near duplicates.
+/// 64-bit hashes (XXH64) of an example's roles and contents: exact, and normalized for near duplicates.
 /// Normalized means: ASCII and Latin-1 letters lowercased, every Unicode whitespace character a space,
 /// runs of spaces collapsed to one, trimmed. Per message, the hash is chained into the next one's
 /// seed, so no copy of the example is made. Reuses one buffer; not thread-safe.
@@ -21,8 +22,8 @@ internal sealed class ExampleHasher
         foreach (var m in example.Messages)
         {
             var role = (ulong)RoleCode(m.Role);
-            exact = XxHash64.Hash(MemoryMarshal.AsBytes(m.Content.AsSpan()), exact * 31 + role);
-            normalized = XxHash64.Hash(MemoryMarshal.AsBytes(Normalize(m.Content)), normalized * 31 + role);
+            exact = XxHash64.HashToUInt64(MemoryMarshal.AsBytes(m.Content.AsSpan()), unchecked((long)(exact * 31 + role)));
+            normalized = XxHash64.HashToUInt64(MemoryMarshal.AsBytes(Normalize(m.Content)), unchecked((long)(normalized * 31 + role)));
         }
         return (exact, normalized);
     }

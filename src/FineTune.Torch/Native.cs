@@ -16,6 +16,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial void ft_free(nint t);
     [LibraryImport(Lib)] internal static partial int ft_set_num_threads(int n);
     [LibraryImport(Lib)] internal static partial int ft_get_num_threads();
+    [LibraryImport(Lib)] internal static partial int ft_openblas_num_threads();
     [LibraryImport(Lib)] internal static partial int ft_manual_seed(ulong seed);
     [LibraryImport(Lib)] internal static partial int ft_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int ft_has_cuda_build();
@@ -23,6 +24,14 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ft_cuda_synchronize(int device);
     [LibraryImport(Lib)] internal static partial nint ft_get_rng_state();
     [LibraryImport(Lib)] internal static partial int ft_set_rng_state(nint state);
+
+    // random numbers (gen 0: the device's default generator)
+    [LibraryImport(Lib)] internal static partial nint ft_generator_new(ulong seed, int dev, int idx);
+    [LibraryImport(Lib)] internal static partial void ft_generator_free(nint gen);
+    [LibraryImport(Lib)] internal static partial nint ft_randn(long* shape, int ndim, int dtype, int dev, int idx, nint gen);
+    [LibraryImport(Lib)] internal static partial nint ft_rand(long* shape, int ndim, int dtype, int dev, int idx, nint gen);
+    [LibraryImport(Lib)] internal static partial nint ft_randint(long low, long high, long* shape, int ndim, int dev, int idx, nint gen);
+    [LibraryImport(Lib)] internal static partial nint ft_multinomial(nint probs, long n, int replacement, nint gen);
 
     // metadata
     [LibraryImport(Lib)] internal static partial int ft_dim(nint t);
@@ -40,9 +49,6 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial nint ft_zeros(long* shape, int ndim, int dtype, int dev, int idx);
     [LibraryImport(Lib)] internal static partial nint ft_ones(long* shape, int ndim, int dtype, int dev, int idx);
     [LibraryImport(Lib)] internal static partial nint ft_full(long* shape, int ndim, double value, int dtype, int dev, int idx);
-    [LibraryImport(Lib)] internal static partial nint ft_randn(long* shape, int ndim, int dtype, int dev, int idx);
-    [LibraryImport(Lib)] internal static partial nint ft_rand(long* shape, int ndim, int dtype, int dev, int idx);
-    [LibraryImport(Lib)] internal static partial nint ft_randint(long low, long high, long* shape, int ndim, int dev, int idx);
     [LibraryImport(Lib)] internal static partial nint ft_arange(double start, double end, double step, int dtype, int dev, int idx);
     [LibraryImport(Lib)] internal static partial nint ft_from_data(void* data, long* shape, int ndim, int dtype);
     [LibraryImport(Lib)] internal static partial nint ft_from_blob(void* data, long* shape, int ndim, int dtype, delegate* unmanaged<nint, void> release, nint context);
@@ -101,7 +107,6 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ft_sort(nint a, long dim, int descending, nint* values, nint* indices);
     [LibraryImport(Lib)] internal static partial nint ft_cumsum(nint a, long dim);
     [LibraryImport(Lib)] internal static partial nint ft_norm(nint a, double p);
-    [LibraryImport(Lib)] internal static partial nint ft_multinomial(nint probs, long n, int replacement);
 
     // neural-network blocks
     [LibraryImport(Lib)] internal static partial nint ft_embedding(nint weight, nint ids);

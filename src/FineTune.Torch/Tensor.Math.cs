@@ -133,8 +133,12 @@ public sealed unsafe partial class Tensor
     public Tensor CumSum(long dim) => Wrap(Native.ft_cumsum(Handle, dim), $"CumSum({dim})", this);
     /// <summary>The p-norm of all elements (0-d); p = 2 is the Frobenius / L2 norm.</summary>
     public Tensor Norm(double p = 2) => Wrap(Native.ft_norm(Handle, p), $"Norm({p})", this);
-    /// <summary>Samples <paramref name="samples"/> indices per row from the (unnormalized) probabilities.</summary>
-    public Tensor Multinomial(long samples, bool replacement = false) => Wrap(Native.ft_multinomial(Handle, samples, replacement ? 1 : 0), $"Multinomial({samples})", this);
+    /// <summary>
+    /// Samples <paramref name="samples"/> indices per row from the (unnormalized) probabilities, drawing from
+    /// <paramref name="generator"/> (on this tensor's device) or libtorch's default generator.
+    /// </summary>
+    public Tensor Multinomial(long samples, bool replacement = false, RandomGenerator? generator = null) =>
+        Wrap(Native.ft_multinomial(Handle, samples, replacement ? 1 : 0, generator?.Handle ?? 0), $"Multinomial({samples})", this).KeepAlive(generator);
     public Tensor Softmax(long dim) => Wrap(Native.ft_softmax(Handle, dim), $"Softmax({dim})", this);
     public Tensor LogSoftmax(long dim) => Wrap(Native.ft_log_softmax(Handle, dim), $"LogSoftmax({dim})", this);
 }

@@ -48,6 +48,13 @@ public sealed unsafe partial class Tensor : IDisposable
         return new Tensor(h);
     }
 
+    /// <summary>Keeps <paramref name="owner"/> (a generator whose handle a call used) alive until here; returns this.</summary>
+    internal Tensor KeepAlive(object? owner)
+    {
+        GC.KeepAlive(owner);
+        return this;
+    }
+
     internal static void Check(int status, string op, params ReadOnlySpan<Tensor?> inputs)
     {
         if (status < 0) throw TorchException.From(op, inputs);
@@ -103,9 +110,22 @@ public sealed unsafe partial class Tensor : IDisposable
     public static Tensor Empty(long[] shape, DType dtype = DType.Float32, Device? device = null) => Create(Native.ft_empty, "Empty", shape, dtype, device);
     public static Tensor Zeros(long[] shape, DType dtype = DType.Float32, Device? device = null) => Create(Native.ft_zeros, "Zeros", shape, dtype, device);
     public static Tensor Ones(long[] shape, DType dtype = DType.Float32, Device? device = null) => Create(Native.ft_ones, "Ones", shape, dtype, device);
-    public static Tensor Randn(long[] shape, DType dtype = DType.Float32, Device? device = null) => Create(Native.ft_randn, "Randn", shape, dtype, device);
-    /// <summary>Uniform on [0, 1).</summary>
-    public static Tensor Rand(long[] shape, DType dtype = DType.Float32, Device? device = null) => Create(Native.ft_rand, "Rand", shape, dtype, device);
+
+    /// <summary>Standard normal, from <paramref name="generator"/> (on <paramref name="device"/>) or libtorch's default generator.</summary>
+    public static Tensor Randn(long[] shape, DType dtype = DType.Float32, Device? device = null, RandomGenerator? generator = null)
+    {
+        var d = device ?? Device.Cpu;
+        fixed (long* s = shape)
+            return Wrap(Native.ft_randn(s, shape.Length, (int)dtype, (int)d.Type, d.Index, generator?.Handle ?? 0), $"Randn([{string.Join(", ", shape)}], {dtype.Name()}, {d})").KeepAlive(generator);
+    }
+
+    /// <summary>Uniform on [0, 1), from <paramref name="generator"/> (on <paramref name="device"/>) or libtorch's default generator.</summary>
+    public static Tensor Rand(long[] shape, DType dtype = DType.Float32, Device? device = null, RandomGenerator? generator = null)
+    {
+        var d = device ?? Device.Cpu;
+        fixed (long* s = shape)
+            return Wrap(Native.ft_rand(s, shape.Length, (int)dtype, (int)d.Type, d.Index, generator?.Handle ?? 0), $"Rand([{string.Join(", ", shape)}], {dtype.Name()}, {d})").KeepAlive(generator);
+    }
 
     public static Tensor Full(long[] shape, double value, DType dtype = DType.Float32, Device? device = null)
     {
@@ -114,12 +134,12 @@ public sealed unsafe partial class Tensor : IDisposable
             return Wrap(Native.ft_full(s, shape.Length, value, (int)dtype, (int)d.Type, d.Index), $"Full([{string.Join(", ", shape)}], {value})");
     }
 
-    /// <summary>Integers uniform on [low, high), int64.</summary>
-    public static Tensor RandInt(long low, long high, long[] shape, Device? device = null)
+    /// <summary>Integers uniform on [low, high), int64, from <paramref name="generator"/> or libtorch's default generator.</summary>
+    public static Tensor RandInt(long low, long high, long[] shape, Device? device = null, RandomGenerator? generator = null)
     {
         var d = device ?? Device.Cpu;
         fixed (long* s = shape)
-            return Wrap(Native.ft_randint(low, high, s, shape.Length, (int)d.Type, d.Index), $"RandInt({low}, {high})");
+            return Wrap(Native.ft_randint(low, high, s, shape.Length, (int)d.Type, d.Index, generator?.Handle ?? 0), $"RandInt({low}, {high})").KeepAlive(generator);
     }
 
     public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Int64, Device? device = null)

@@ -8,11 +8,18 @@ public static class Torch
     /// <summary>The libtorch version the native layer was built against (e.g. "1.13.0").</summary>
     public static string Version => Marshal.PtrToStringUTF8(Native.ft_torch_version()) ?? "";
 
+    /// <summary>
+    /// CPU threads of the tensor math, process-wide: libtorch's intra-op pool on every thread that calls in, and
+    /// the thread pool of OpenBLAS (which runs the matmuls of Debian's libtorch) when one is loaded.
+    /// </summary>
     public static int Threads
     {
         get => Native.ft_get_num_threads();
         set => Tensor.Check(Native.ft_set_num_threads(value), $"Threads = {value}");
     }
+
+    /// <summary>OpenBLAS's thread count, or null when this libtorch runs on another BLAS (nothing more to set then).</summary>
+    public static int? OpenBlasThreads => Native.ft_openblas_num_threads() is var n and >= 0 ? n : null;
 
     /// <summary>Seeds libtorch's generators (CPU and CUDA): runs on CPU are then reproducible.</summary>
     public static void ManualSeed(ulong seed) => Tensor.Check(Native.ft_manual_seed(seed), $"ManualSeed({seed})");

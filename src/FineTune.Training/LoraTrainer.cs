@@ -44,7 +44,7 @@ public sealed class LoraTrainer : IDisposable
     // ---- setup --------------------------------------------------------------------------------
     public async Task SetupAsync(CancellationToken ct = default)
     {
-        Torch.Torch.ConfigureThreads();
+        if (_spec.Threads is int threads) Torch.Torch.Threads = threads;   // process-wide, so only when the spec asks
         _device = _spec.Device is { } d ? Device.Parse(d) : Torch.Torch.CudaAvailable ? Device.Cuda() : Device.Cpu;
         var tokenizer = Tokenizer.Load(_spec.Model);
         _template = ChatTemplate.ForTokenizer(tokenizer, _spec.ChatTemplate);
@@ -63,7 +63,7 @@ public sealed class LoraTrainer : IDisposable
         if (_h.Packing) _train = Batching.Pack(_train, _h.MaxTokens, _h.Seed);
 
         _model = ModelLoader.Load(_spec.Model, _device);
-        Torch.Torch.ManualSeed(_h.Seed);
+        if (_spec.SeedGlobalRng) Torch.Torch.ManualSeed(_h.Seed);          // process-wide: see TrainingSpec.SeedGlobalRng
         _adapter = LoraAdapter.Create(_model, _h.ToLoraConfig(_spec.Model));
         _adapter.AttachTo(_model);
         _optimizer = new AdamW(_adapter.Parameters, _h.LearningRate, weightDecay: _h.WeightDecay);
@@ -152,7 +152,8 @@ public sealed class LoraTrainer : IDisposable
 
         var adapterDir = Path.Combine(_spec.Output, "adapter");
         _adapter.Save(adapterDir);
-        var result = new TrainingResult("completed", Math.Round(lastLoss, 6), state.History.LastOrDefault()?.ValidationLoss, tokens, labelTokens,
+        var lastEpoch = state.History.LastOrDefault();
+        var result = new TrainingResult("completed", lastEpoch?.TrainLoss, lastEpoch?.ValidationLoss, tokens, labelTokens,
             step, state.History.Count, Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 3), adapterDir, checkpoints,
             _examples, _validationExamples, _encoder!.Truncated, _encoder.Skipped, _template!.Choice.ToString(), _device.ToString(), state.History);
         File.WriteAllText(Path.Combine(_spec.Output, "result.json"), JsonSerializer.Serialize(result, TrainingSpec.Json));

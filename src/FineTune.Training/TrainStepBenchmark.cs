@@ -50,11 +50,11 @@ public static class TrainStepBenchmark
         var weights = ModelInit.RandomWeights(config, 0);
         using var model = ModelLoader.FromTensors(config, weights, dev);
         foreach (var t in weights.Values) t.Dispose();
-        Torch.Torch.ManualSeed(0);
-        using var adapter = LoraAdapter.Create(model, new LoraConfig { Rank = c.Rank, Alpha = c.Alpha });
+        using var rng = new RandomGenerator(0);   // its own generator: libtorch's process-wide one is left alone
+        using var adapter = LoraAdapter.Create(model, new LoraConfig { Rank = c.Rank, Alpha = c.Alpha }, generator: rng);
         adapter.AttachTo(model);
         using var optimizer = new AdamW(adapter.Parameters, 1e-4);
-        using var all = Tensor.RandInt(0, c.Vocab, [c.Batch, c.Seq + 1]);
+        using var all = Tensor.RandInt(0, c.Vocab, [c.Batch, c.Seq + 1], generator: rng);
         using var inputs = all.Narrow(1, 0, c.Seq).Contiguous().To(dev);
         using var targets = all.Narrow(1, 1, c.Seq).Contiguous().Reshape(-1).To(dev);
         var times = new List<double>();

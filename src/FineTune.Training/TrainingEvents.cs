@@ -8,8 +8,12 @@ public sealed record StepMetrics(
 /// <summary>End of an epoch: mean training loss, validation loss (null without a validation set), checkpoint written.</summary>
 public sealed record EpochMetrics(string Type, int Epoch, int Step, double TrainLoss, double? ValidationLoss, string Checkpoint, double ElapsedSeconds);
 
-/// <summary>result.json, written when the run ends.</summary>
+/// <summary>
+/// result.json, written when the run ends. <see cref="LastEpochMeanLoss"/> is the mean training loss per trained token
+/// over the last epoch (its <see cref="EpochMetrics.TrainLoss"/>), not one batch's; <see cref="ValidationLoss"/> is the
+/// validation loss after the last epoch (null without a validation set). Both are null if no epoch ran.
+/// </summary>
 public sealed record TrainingResult(
-    string Status, double FinalLoss, double? ValidationLoss, long TokensTrained, long TrainedLabelTokens, int Steps, int Epochs,
+    string Status, double? LastEpochMeanLoss, double? ValidationLoss, long TokensTrained, long TrainedLabelTokens, int Steps, int Epochs,
     double DurationSeconds, string Adapter, IReadOnlyList<string> Checkpoints, int Examples, int ValidationExamples,
     int TruncatedExamples, int SkippedExamples, string ChatTemplate, string Device, IReadOnlyList<EpochMetrics> EpochHistory);

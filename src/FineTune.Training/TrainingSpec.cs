@@ -26,6 +26,17 @@ public sealed record TrainingSpec
     public bool Expert { get; init; }
     /// <summary>cpu or cuda[:N]; default cuda when available.</summary>
     public string? Device { get; init; }
+    /// <summary>
+    /// CPU threads of the tensor math (libtorch and OpenBLAS), set for the whole process at setup; null leaves the
+    /// process's setting alone (`finetune train` then uses FINETUNE_THREADS, else every core).
+    /// </summary>
+    public int? Threads { get; init; }
+    /// <summary>
+    /// Seeds libtorch's process-wide generator with the hyperparameters' seed at setup: LoRA's initial A and dropout
+    /// draw from it and checkpoints save it, which makes a run reproducible and a resume exact. false leaves the
+    /// generator as the caller set it (a process that also samples or trains something else, say).
+    /// </summary>
+    public bool SeedGlobalRng { get; init; } = true;
     /// <summary>Chat template override (chatml, qwen2.5, llama3, …); default detects from tokenizer_config.json.</summary>
     public string? ChatTemplate { get; init; }
     /// <summary>Metrics line every this many optimizer steps.</summary>

@@ -15,7 +15,33 @@ public class HashAndMemoryTests
     [InlineData("abc", 0x44BC2CF5AD770999UL)]
     [InlineData("Nobody inspects the spammish repetition", 0xFBCEA83C8A378BF1UL)]
     public void XxHash64_KnownVectors(string input, ulong expected) =>
-        Assert.Equal(expected, XxHash64.Hash(System.Text.Encoding.ASCII.GetBytes(input)));
+        Assert.Equal(expected, System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.ASCII.GetBytes(input)));
+
+    /// <summary>
+    /// The duplicate hashes and content hashes of fixed examples, as the hand-written XXH64 computed them before
+    /// System.IO.Hashing replaced it (short and over-32-byte contents, seeds with the top bit set, non-ASCII text).
+    /// </summary>
+    [Fact]
+    public void ExampleHasher_FixedExamples_SameHashesAsBefore()
+    {
+        ChatExample[] examples =
+        [
+            ChatExample.Of(new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello!")),
+            ChatExample.Of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "What  is the CAPITAL of France?\tPlease answer in one word, thank you very much."),
+                new ChatMessage("assistant", "Paris — déjà vu, ünïcödé and 中文 too: " + new string('x', 100))),
+        ];
+        (ulong Exact, ulong Normalized, ulong Content)[] expected =
+        [
+            (0x10F41B1EC1A764ADUL, 0xBEFB301EF8ECBF8DUL, 0xD282717AD4C8049DUL),
+            (0x954818AB93B21A61UL, 0xE0B23870CE669FD2UL, 0x191D2F39AFE5AF0BUL),
+        ];
+        var hasher = new ExampleHasher();
+        for (int i = 0; i < examples.Length; i++)
+        {
+            var (exact, normalized) = hasher.Hash(examples[i]);
+            Assert.Equal(expected[i], (exact, normalized, ContentHash.Of(examples[i])));
+        }
+    }
 
     [Fact]
     public void Normalize_CaseWhitespaceAndLatin1()

@@ -46,9 +46,9 @@ public class PreparationTests
         var validation = new MemoryStream();
         var (t, v) = await DatasetSplit.SplitAsync(input, train, validation, 0.2);
         var lines = Encoding.UTF8.GetString(train.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(Encoding.UTF8.GetString(validation.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)).Order().ToArray();
+            .Concat(Encoding.UTF8.GetString(validation.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(300, t + v);
-        Assert.Equal(examples.Select(ChatJsonl.ToJsonLine).Order().ToArray(), lines);
+        Assert.Equal(examples.Select(ChatJsonl.ToJsonLine).Order(StringComparer.Ordinal).ToArray(), lines);
         Assert.Equal(examples.Count(e => DatasetSplit.IsValidation(e, 0.2)), v);
     }
 
@@ -76,9 +76,9 @@ public class PreparationTests
         Assert.Equal((80L, 20L, 1000L), (a.Task, a.General, a.GeneralAvailable));
         Assert.Equal(100, a.Examples.Count);
         Assert.Equal(a.Examples.Select(ChatJsonl.ToJsonLine), b.Examples.Select(ChatJsonl.ToJsonLine));
-        Assert.Equal(20, a.Examples.Count(e => e.Messages[0].Content.StartsWith("general")));
+        Assert.Equal(20, a.Examples.Count(e => e.Messages[0].Content.StartsWith("general", StringComparison.Ordinal)));
         // shuffled: the task examples are not all first
-        Assert.Contains(a.Examples.Take(50), e => e.Messages[0].Content.StartsWith("general"));
+        Assert.Contains(a.Examples.Take(50), e => e.Messages[0].Content.StartsWith("general", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public class PreparationTests
         var general = Examples(1000, "g");
         var a = DatasetMixer.Mix(Examples(10), general, new MixOptions { GeneralCount = 10, Seed = "1" });
         var b = DatasetMixer.Mix(Examples(10), general, new MixOptions { GeneralCount = 10, Seed = "2" });
-        Assert.NotEqual(a.Examples.Select(ChatJsonl.ToJsonLine).Order(), b.Examples.Select(ChatJsonl.ToJsonLine).Order());
+        Assert.NotEqual(a.Examples.Select(ChatJsonl.ToJsonLine).Order(StringComparer.Ordinal), b.Examples.Select(ChatJsonl.ToJsonLine).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -164,6 +164,23 @@ public class PreparationTests
             await File.AppendAllTextAsync(first.Path, "tampered");
             Assert.False(await store.VerifyAsync(first.Sha256));
             Assert.Throws<ArgumentException>(() => store.PathOf("../etc/passwd"));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Addresses already in stores stay valid: the address is the SHA-256 of the bytes (FIPS 180-2 vector for "abc").</summary>
+    [Fact]
+    public async Task Store_Address_IsTheSha256OfTheBytes()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ft-store-" + Guid.NewGuid().ToString("n"));
+        try
+        {
+            var stored = await new ContentAddressedStore(root).PutAsync(new MemoryStream("abc"u8.ToArray()));
+            Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", stored.Sha256);
+            Assert.Equal(Path.Combine(root, "sha256", "ba", stored.Sha256 + ".jsonl"), stored.Path);
         }
         finally
         {

@@ -170,7 +170,7 @@ public class RobustnessTests
         var report = await TestData.ValidateAsync(
             """{"messages":[{"role":"user","content":"q","name":"bob"},{"role":"assistant","content":"a"}],"tools":[]}""");
         Assert.Equal(1, report.ValidExamples);
-        Assert.Equal(["messages[0].name", "tools"], report.Problems.Where(p => p.Code == "unknown_key").Select(p => p.Path).Order().ToArray());
+        Assert.Equal(["messages[0].name", "tools"], report.Problems.Where(p => p.Code == "unknown_key").Select(p => p.Path).Order(StringComparer.Ordinal).ToArray());
         Assert.All(report.Problems.Where(p => p.Code == "unknown_key"), p => Assert.Equal(Severity.Warning, p.Severity));
     }
 

@@ -75,6 +75,9 @@ public class ErrorAndLifetimeTests
         using var x = Tensor.Randn([4, 16]);
         using var targets = Tensor.From(new long[] { 1, 2, 3, 4 });
         using var opt = new AdamW([w], lr: 1e-2);
+        // Finalize what earlier code dropped (e.g. the Randn above, before its Mul) so no finalizer changes the count mid-loop.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var before = Tensor.LiveCount;
         double first = 0, last = 0;
         for (int step = 0; step < 1000; step++)

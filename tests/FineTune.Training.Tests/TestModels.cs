@@ -15,17 +15,19 @@ internal static class TestModels
     }
 
     /// <summary>
-    /// 20 short Q&amp;A pairs (the overfit set): each answer copies a word of its question and adds a
-    /// looked-up colour and size, so it cannot be learnt without reading the question.
+    /// 20 short Q&amp;A pairs (the overfit set): each answer copies the object named in its question and adds a
+    /// looked-up colour and size, so it cannot be learnt without reading the question. No answer hinges on a near
+    /// tie: in the tiny tokenizer every object starts with its own token (no "castle"/"candle" pair that shares
+    /// "Ġc" and then differs by "a"/"an"), and so does every colour and size.
     /// </summary>
     public static List<ChatExample> QaPairs(int n = 20)
     {
-        string[] objects = ["apple", "river", "castle", "violin", "garden", "rocket", "pencil", "island", "candle", "mirror",
-            "forest", "bridge", "dragon", "window", "tiger", "cloud", "ladder", "button", "planet", "harbor"];
-        string[] colours = ["red", "blue", "green", "gold", "gray", "pink", "teal", "plum", "jade", "rust"];
+        string[] objects = ["apple", "bridge", "candle", "dragon", "eagle", "forest", "garden", "harbor", "ladder", "mirror",
+            "needle", "orange", "pencil", "queen", "saddle", "tiger", "window", "yacht", "igloo", "anchor"];
+        string[] colours = ["red", "blue", "gold", "pink", "teal"];
         return Enumerable.Range(0, n).Select(i => ChatExample.Of(
             new ChatMessage("user", $"What color is the {objects[i % objects.Length]}?"),
-            new ChatMessage("assistant", $"The {objects[i % objects.Length]} is {colours[i * 3 % 10]} and {(i % 2 == 0 ? "small" : "large")}."))).ToList();
+            new ChatMessage("assistant", $"The {objects[i % objects.Length]} is {colours[i * 3 % colours.Length]} and {(i % 2 == 0 ? "small" : "large")}."))).ToList();
     }
 
     public static string WriteJsonl(TempDir dir, string name, IEnumerable<ChatExample> examples)

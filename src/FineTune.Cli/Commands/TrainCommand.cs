@@ -41,6 +41,7 @@ public static class TrainCommand
         var packing = new Option<bool>("--packing") { Description = "Pack short examples into full-length sequences." };
         var expert = new Option<bool>("--expert") { Description = "Allow hyperparameters beyond the hosted-service ranges." };
         var device = new Option<string?>("--device") { Description = "cpu or cuda[:N] (default: cuda when available)." };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads of the tensor math (default: FINETUNE_THREADS, else every core)." };
         var template = new Option<string?>("--chat-template") { Description = "Override the detected chat template (chatml, qwen2.5, qwen3, llama3)." };
         var logEvery = new Option<int>("--log-every") { Description = "Metrics every N optimizer steps.", DefaultValueFactory = _ => 10 };
         var maxSteps = new Option<int>("--max-steps") { Description = "Stop after N optimizer steps (0 = no limit)." };
@@ -48,7 +49,7 @@ public static class TrainCommand
         var cmd = new Command("train", "Train a LoRA adapter (PEFT format) on chat data.")
         {
             spec, model, data, output, validation, valFraction, valCount, preset, lr, epochs, batch, accum, maxTokens, warmup, scheduler,
-            weightDecay, maxGradNorm, seed, rank, alpha, dropout, targets, rslora, trainOnPrompt, packing, expert, device, template, logEvery, maxSteps, resume,
+            weightDecay, maxGradNorm, seed, rank, alpha, dropout, targets, rslora, trainOnPrompt, packing, expert, device, threads, template, logEvery, maxSteps, resume,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -70,7 +71,7 @@ public static class TrainCommand
                     Model = Path.GetFullPath(m), Data = Path.GetFullPath(d), Output = Path.GetFullPath(o),
                     ValidationData = pr.GetValue(validation) is { } v ? Path.GetFullPath(v) : null,
                     ValidationFraction = pr.GetValue(valFraction), ValidationCount = pr.GetValue(valCount),
-                    Preset = pr.GetValue(preset)!, Expert = pr.GetValue(expert), Device = pr.GetValue(device),
+                    Preset = pr.GetValue(preset)!, Expert = pr.GetValue(expert), Device = pr.GetValue(device), Threads = pr.GetValue(threads),
                     ChatTemplate = pr.GetValue(template), LogEvery = pr.GetValue(logEvery), MaxSteps = pr.GetValue(maxSteps),
                     Hyperparameters = new HyperparameterOverrides
                     {
@@ -95,6 +96,7 @@ public static class TrainCommand
         var progress = new TrainProgressPrinter();
         try
         {
+            Torch.Torch.ConfigureThreads(spec.Threads);   // the process is ours: the spec's count, else FINETUNE_THREADS, else every core
             using var trainer = new LoraTrainer(spec, e => { progress.On(e); onEvent?.Invoke(e); });
             var h = trainer.Hyperparameters;
             Console.Error.WriteLine($"train: preset {spec.Preset}: lr {h.LearningRate}, {h.Epochs} epochs, batch {h.BatchSize}×{h.GradientAccumulation}, " +
@@ -103,7 +105,7 @@ public static class TrainCommand
             Console.Error.WriteLine($"train: chat template {trainer.ChatTemplateChoice}");
             var result = trainer.Train(resume, ct);
             progress.Done();
-            Console.WriteLine($"train: done: final loss {result.FinalLoss:F4}{(result.ValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}, " +
+            Console.WriteLine($"train: done: last epoch mean loss {result.LastEpochMeanLoss:F4}{(result.ValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}, " +
                 $"{result.Steps} steps, {result.TokensTrained} tokens in {result.DurationSeconds:F1} s; " +
                 $"{result.TruncatedExamples} truncated; adapter in {result.Adapter}");
             return ExitCodes.Ok;

@@ -7,7 +7,8 @@ namespace FineTune.Models.Generation;
 /// Autoregressive generation for a batch of prompts of different lengths: prompts are left-padded,
 /// padding is masked out of attention and positions count from each prompt's first real token, so a
 /// prompt generates the same tokens alone or in a batch. With the KV cache (default) each step feeds one
-/// token per sequence; without it every step re-runs the whole sequence (the reference for tests).
+/// token per sequence; without it every step re-runs the whole sequence (the reference for tests). Sampling stays
+/// on the model's device (<see cref="TokenSampler"/>); greedy decoding takes the argmax of each row on a managed copy.
 /// </summary>
 public sealed class Generator(DecoderModel model)
 {
@@ -34,11 +35,13 @@ public sealed class Generator(DecoderModel model)
         var rows = prompts.Select(p => Enumerable.Repeat(pad, maxLen - p.Length).Concat(p).ToList()).ToArray();
         var offsets = prompts.Select(p => maxLen - p.Length).ToArray();
         var generated = prompts.Select(_ => new List<int>()).ToArray();
-        var seen = prompts.Select(p => new HashSet<int>(p)).ToArray();
+        var seen = options.Greedy ? prompts.Select(p => new HashSet<int>(p)).ToArray() : null;   // greedy's penalty
         var finish = new FinishReason?[B];
-        var samplers = Enumerable.Range(0, B).Select(i => new TokenSampler(options with { Seed = options.Seed is ulong s ? s + (ulong)i : null })).ToArray();
+        bool penalised = options.RepetitionPenalty != 1.0;
 
         using var noGrad = Torch.Torch.NoGrad();
+        using var sampler = options.Greedy ? null : new TokenSampler(options, B, model.Device);
+        using var seenMask = sampler is not null && penalised ? new SeenMask(prompts, model.Config.VocabSize, model.Device) : null;
         using var cache = useCache ? model.NewCache(B, capacity) : null;
         for (int step = 0; step < options.MaxNewTokens && finish.Any(f => f is null); step++)
         {
@@ -70,24 +73,64 @@ public sealed class Generator(DecoderModel model)
             var posT = Tensor.From(pos, B, T).To(model.Device);
             var hidden = model.Hidden(idsT, cache, posT, mask);          // (B, T, C)
             var last = hidden.Select(1, T - 1);                         // (B, C)
-            var logits = model.LmHeadForward(last).To(DType.Float32).ToArray<float>();   // (B, V)
-            int V = logits.Length / B;
+            var logits = model.LmHeadForward(last).To(DType.Float32);  // (B, V), on the model's device
+            var active = Enumerable.Range(0, B).Where(b => finish[b] is null).ToList();
+            var chosen = sampler is null ? GreedyTokens(logits, active, seen!, options.RepetitionPenalty) : sampler.Sample(logits, seenMask?.Mask, active);
+            var next = Enumerable.Repeat(pad, B).ToArray();
+            for (int i = 0; i < active.Count; i++) next[active[i]] = chosen[i];
             for (int b = 0; b < B; b++)
             {
-                if (finish[b] is not null) { rows[b].Add(pad); continue; }
-                var row = new float[V];
-                Array.Copy(logits, b * V, row, 0, V);
-                var token = samplers[b].Next(row, seen[b]);
+                var token = next[b];
                 rows[b].Add(token);
+                if (finish[b] is not null) continue;
                 if (eos.Contains(token)) { finish[b] = FinishReason.Stop; continue; }
                 generated[b].Add(token);
-                seen[b].Add(token);
+                seen?[b].Add(token);
                 onToken?.Invoke(b, token);
                 if (shouldStop?.Invoke(b, generated[b]) == true) finish[b] = FinishReason.Stop;
             }
+            seenMask?.Add(next);
         }
         return Enumerable.Range(0, B)
             .Select(b => new GenerationResult(generated[b].ToArray(), finish[b] ?? FinishReason.Length, prompts[b].Length))
             .ToArray();
+    }
+
+    // Greedy: the argmax of each active row after the repetition penalty, on a managed copy of the logits.
+    private static int[] GreedyTokens(Tensor logits, List<int> active, HashSet<int>[] seen, double repetitionPenalty)
+    {
+        var all = logits.ToArray<float>();                              // (B, V)
+        int V = (int)logits.Size(-1);
+        return active.Select(b => TokenSampler.Greedy(all.AsSpan(b * V, V).ToArray(), seen[b], repetitionPenalty)).ToArray();
+    }
+
+    /// <summary>(B, V) bool on the device: the tokens in each sequence so far, for the repetition penalty when sampling.</summary>
+    private sealed class SeenMask : IDisposable
+    {
+        public SeenMask(IReadOnlyList<int[]> prompts, int vocab, Device device)
+        {
+            int B = prompts.Count, width = prompts.Max(p => p.Length);
+            var ids = new long[B * width];                              // each row padded with its own first token
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < width; t++)
+                    ids[b * width + t] = prompts[b][Math.Min(t, prompts[b].Length - 1)];
+            using var scope = DisposeScope.Begin();
+            var index = Tensor.From(ids, B, width).To(device);
+            Mask = DisposeScope.Detach(Tensor.Zeros([B, vocab], DType.Bool, device).Scatter(1, index, Tensor.Ones([B, width], DType.Bool, device)));
+        }
+
+        public Tensor Mask { get; private set; }
+
+        /// <summary>Marks each row's new token (a finished row's pad marks nothing it samples again).</summary>
+        public void Add(int[] tokens)
+        {
+            using var scope = DisposeScope.Begin();
+            var index = Tensor.From(tokens.Select(t => (long)t).ToArray(), tokens.Length, 1).To(Mask.Device);
+            var updated = DisposeScope.Detach(Mask.Scatter(1, index, Tensor.Ones([tokens.Length, 1], DType.Bool, Mask.Device)));
+            Mask.Dispose();
+            Mask = updated;
+        }
+
+        public void Dispose() => Mask.Dispose();
     }
 }

@@ -30,8 +30,12 @@ public sealed class LoraAdapter : IDisposable
     public IReadOnlyList<Tensor> Parameters =>
         _modules.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => new[] { kv.Value.A, kv.Value.B }).ToArray();
 
-    /// <summary>Fresh adapter for <paramref name="model"/>: float32 A ~ U(±1/√in) (kaiming-uniform, a=√5), B = 0, requiring grad.</summary>
-    public static LoraAdapter Create(DecoderModel model, LoraConfig config, DType dtype = DType.Float32)
+    /// <summary>
+    /// Fresh adapter for <paramref name="model"/>: float32 A ~ U(±1/√in) (kaiming-uniform, a=√5), B = 0, requiring grad.
+    /// A is drawn from <paramref name="generator"/> (on its device, then moved to the model's), else from libtorch's
+    /// default generator of the model's device.
+    /// </summary>
+    public static LoraAdapter Create(DecoderModel model, LoraConfig config, DType dtype = DType.Float32, RandomGenerator? generator = null)
     {
         config.Validate();
         var modules = new Dictionary<string, LoraWeights>(StringComparer.Ordinal);
@@ -39,7 +43,7 @@ public sealed class LoraAdapter : IDisposable
         {
             using var scope = DisposeScope.Begin();
             double bound = 1.0 / Math.Sqrt(lin.InFeatures);
-            var a = Tensor.Rand([config.Rank, lin.InFeatures], dtype, model.Device).Mul(2 * bound).Sub(bound);
+            var a = Tensor.Rand([config.Rank, lin.InFeatures], dtype, generator?.Device ?? model.Device, generator).To(model.Device).Mul(2 * bound).Sub(bound);
             var b = Tensor.Zeros([lin.OutFeatures, config.Rank], dtype, model.Device);
             modules[lin.Name] = new LoraWeights(
                 DisposeScope.Detach(a).RequiresGrad_(), DisposeScope.Detach(b).RequiresGrad_(), config.Scaling, config.Dropout);
@@ -117,7 +121,7 @@ public sealed class LoraAdapter : IDisposable
                 }
                 modules[lin.Name] = new LoraWeights(Get('A', [config.Rank, lin.InFeatures]), Get('B', [lin.OutFeatures, config.Rank]), config.Scaling, config.Dropout);
             }
-            var extra = raw.Keys.Where(k => !used.Contains(k)).Order().ToList();
+            var extra = raw.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
             if (extra.Count > 0)
                 throw new InvalidDataException($"{weightsPath}: {extra.Count} key(s) match no targeted module of this model: {string.Join(", ", extra.Take(3))}");
             return new LoraAdapter(config, modules);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -5,7 +6,7 @@ namespace FineTune.Models.Tokenization;
 
 /// <summary>
 /// tokenizer.json's <c>normalizer</c>: a chain of string rewrites applied to each text section between added
-/// tokens. Implemented: NFC (own tables, see <see cref="UnicodeNfc"/>), Prepend,
+/// tokens. Implemented: NFC (.NET's <see cref="string.Normalize(NormalizationForm)"/>, ICU), Prepend,
 /// Replace (string or regex), Lowercase, Strip, Sequence; anything else is an error naming it.
 /// </summary>
 internal sealed class TextNormalizer
@@ -38,7 +39,7 @@ internal sealed class TextNormalizer
                 foreach (var n in Json.Array(json, "normalizers", "normalizer")) Add(n, steps);
                 break;
             case "NFC":
-                steps.Add(UnicodeNfc.Normalize);
+                steps.Add(static s => s.Normalize(NormalizationForm.FormC));
                 break;
             case "Prepend":
                 var prefix = Json.Str(json, "prepend", "normalizer");

@@ -59,7 +59,7 @@ public static class TinyTokenizerBuilder
 
     private static List<(int Left, int Right)> LearnMerges(CodePointSplitter splitter, int count)
     {
-        var text = UnicodeNfc.Normalize(TinyTokenizerCorpus.Text.Replace("\r\n", "\n"));
+        var text = TinyTokenizerCorpus.Text.Replace("\r\n", "\n", StringComparison.Ordinal).Normalize(NormalizationForm.FormC);
         var spans = new List<(int Start, int Length)>();
         splitter.Split(text, spans);
         var wordCounts = new Dictionary<string, int>(StringComparer.Ordinal);

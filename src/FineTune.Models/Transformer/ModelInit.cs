@@ -14,16 +14,17 @@ public static class ModelInit
     /// <param name="embeddingStd">Standard deviation of the embedding and lm_head rows; null uses <paramref name="std"/>.</param>
     public static Dictionary<string, Tensor> RandomWeights(ModelConfig c, ulong seed, double std = 0.02, bool perturb = false, double? embeddingStd = null)
     {
-        Torch.Torch.ManualSeed(seed);
+        using var rng = new RandomGenerator(seed);   // its own generator: libtorch's process-wide one is left alone
         var w = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        Tensor Normal(params long[] shape) => DisposeScope.Detach(Tensor.Randn(shape).MulInPlace(std));
+        Tensor Randn(params long[] shape) => Tensor.Randn(shape, generator: rng);
+        Tensor Normal(params long[] shape) => DisposeScope.Detach(Randn(shape).MulInPlace(std));
         Tensor Norm(long n) => perturb
-            ? DisposeScope.Detach(Tensor.Randn([n]).MulInPlace(0.1).Add(1.0))
+            ? DisposeScope.Detach(Randn(n).MulInPlace(0.1).Add(1.0))
             : DisposeScope.Detach(Tensor.Ones([n]));
-        Tensor Bias(long n) => perturb ? DisposeScope.Detach(Tensor.Randn([n]).MulInPlace(0.1)) : DisposeScope.Detach(Tensor.Zeros([n]));
+        Tensor Bias(long n) => perturb ? DisposeScope.Detach(Randn(n).MulInPlace(0.1)) : DisposeScope.Detach(Tensor.Zeros([n]));
         using var scope = DisposeScope.Begin();
         long C = c.HiddenSize, V = c.VocabSize, I = c.IntermediateSize, Q = c.QProjSize, KV = c.KvProjSize;
-        w["model.embed_tokens.weight"] = DisposeScope.Detach(Tensor.Randn([V, C]).MulInPlace(embeddingStd ?? std));
+        w["model.embed_tokens.weight"] = DisposeScope.Detach(Randn(V, C).MulInPlace(embeddingStd ?? std));
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             var p = $"model.layers.{i}";
@@ -43,7 +44,7 @@ public static class ModelInit
             Lin("mlp.down_proj", C, I, c.MlpBias);
         }
         w["model.norm.weight"] = Norm(C);
-        if (!c.TieWordEmbeddings) w["lm_head.weight"] = DisposeScope.Detach(Tensor.Randn([V, C]).MulInPlace(embeddingStd ?? std));
+        if (!c.TieWordEmbeddings) w["lm_head.weight"] = DisposeScope.Detach(Randn(V, C).MulInPlace(embeddingStd ?? std));
         return w;
     }
 

@@ -64,7 +64,7 @@ public static partial class TextCleaner
         foreach (var raw in lines)
         {
             var line = raw.TrimEnd();
-            if (line.TrimStart().StartsWith("```"))
+            if (line.TrimStart().StartsWith("```", StringComparison.Ordinal))
                 inFence = !inFence;
             if (line.Trim().Length == 0)
             {
@@ -93,7 +93,7 @@ public static partial class TextCleaner
             previous.Append(next);
             return true;
         }
-        if (prev.StartsWith("```") || prev.Contains(" | ") || prev.StartsWith('|') || TextShape.IsHeading(prev))
+        if (prev.StartsWith("```", StringComparison.Ordinal) || prev.Contains(" | ") || prev.StartsWith('|') || TextShape.IsHeading(prev))
             return false;
         if (TextShape.StartsBlock(next) || TextShape.IsSentenceEnd(prev[^1]) || prev[^1] is '：' or ':')
             return false;

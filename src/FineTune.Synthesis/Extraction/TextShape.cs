@@ -46,7 +46,7 @@ public static partial class TextShape
     public static bool StartsBlock(string line)
     {
         var t = line.TrimStart();
-        return IsHeading(t) || ListItem().IsMatch(t) || NumberedClause().IsMatch(t) || t.StartsWith('|') || t.StartsWith("```");
+        return IsHeading(t) || ListItem().IsMatch(t) || NumberedClause().IsMatch(t) || t.StartsWith('|') || t.StartsWith("```", StringComparison.Ordinal);
     }
 
     /// <summary>A line holding only a page number: "12", "- 12 -", "第 3 页 共 9 页", "Page 3 of 9", "3/9", "iv".</summary>

@@ -7,6 +7,7 @@
 #define FT_API extern "C" __attribute__((visibility("default")))
 
 typedef void* FtTensor;
+typedef void* FtGenerator;   // an owned `at::Generator*`, freed with ft_generator_free; null means the device's default
 
 // dtype codes shared with C# (DType.cs)
 enum FtDType { FT_F32 = 0, FT_BF16 = 1, FT_F16 = 2, FT_I64 = 3, FT_BOOL = 4, FT_I32 = 5, FT_U8 = 6, FT_F64 = 7 };

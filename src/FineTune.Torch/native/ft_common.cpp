@@ -1,6 +1,8 @@
 // Runtime-wide exports: the error buffer, version and threads, RNG seeding, CUDA queries.
 #include "ft_common.h"
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <link.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <mutex>
@@ -55,6 +57,54 @@ at::TensorOptions options(int dtype, int device_type, int device_index) {
   return at::TensorOptions().dtype(to_scalar_type(dtype)).device(to_device(device_type, device_index));
 }
 
+// ---- threads ----------------------------------------------------------------------------------
+// Three pools do CPU work: libtorch's intra-op pool (OpenMP), and, in Debian's libtorch, OpenBLAS's own pthread pool
+// that runs every matmul. at::set_num_threads reaches only the first, so OpenBLAS kept one thread per core whatever
+// was asked. OpenBLAS's and OpenMP's setters are looked up at run time among the libraries already loaded, so the
+// build needs neither, and a libtorch with another BLAS (MKL in the pip wheels) simply has no OpenBLAS to set.
+std::atomic<int> g_threads_generation{0};
+static std::atomic<int> g_threads{0};
+
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+struct RuntimeThreadSetters {
+  SetThreads openblas_set = nullptr;
+  GetThreads openblas_get = nullptr;
+  SetThreads omp_set = nullptr;
+};
+
+static int collect_object(struct dl_phdr_info* info, size_t, void* names) {
+  if (info->dlpi_name && *info->dlpi_name) static_cast<std::vector<std::string>*>(names)->emplace_back(info->dlpi_name);
+  return 0;
+}
+
+// The first definition of each symbol among the loaded objects (dlopen'ed by .NET without RTLD_GLOBAL, so
+// dlsym(RTLD_DEFAULT, …) would not see them). RTLD_NOLOAD: only objects already there.
+static const RuntimeThreadSetters& thread_setters() {
+  static const RuntimeThreadSetters setters = [] {
+    std::vector<std::string> names;
+    dl_iterate_phdr(collect_object, &names);   // dlopen is not called inside the callback: it holds the loader lock
+    RuntimeThreadSetters s;
+    for (const auto& name : names) {
+      void* h = dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+      if (!h) continue;
+      if (!s.openblas_set) {
+        s.openblas_set = reinterpret_cast<SetThreads>(dlsym(h, "openblas_set_num_threads"));
+        s.openblas_get = reinterpret_cast<GetThreads>(dlsym(h, "openblas_get_num_threads"));
+      }
+      if (!s.omp_set) s.omp_set = reinterpret_cast<SetThreads>(dlsym(h, "omp_set_num_threads"));
+      dlclose(h);   // drops the reference NOLOAD took; the object stays loaded
+    }
+    return s;
+  }();
+  return setters;
+}
+
+void apply_threads_to_this_thread() {
+  int n = g_threads.load(std::memory_order_relaxed);
+  if (n > 0 && thread_setters().omp_set) thread_setters().omp_set(n);
+}
+
 std::string describe(const at::Tensor& t) {
   if (!t.defined()) return "undefined";
   std::ostringstream s;
@@ -73,12 +123,32 @@ FT_API const char* ft_torch_version() {
 
 FT_API void ft_free(FtTensor t) { delete static_cast<at::Tensor*>(t); }
 
+// Sets libtorch's intra-op threads (on every thread that calls in from now on, see ft::sync_threads) and OpenBLAS's
+// pool. Returns 1 when OpenBLAS was set too, 0 when no OpenBLAS is loaded (nothing else to set), -1 on error.
 FT_API int ft_set_num_threads(int n) {
-  FT_TRY at::set_num_threads(n); return 0;
+  FT_TRY
+  TORCH_CHECK(n > 0, "threads must be >= 1, got ", n);
+  at::set_num_threads(n);
+  ft::g_threads.store(n, std::memory_order_relaxed);
+  ft::g_threads_generation.fetch_add(1, std::memory_order_relaxed);
+  ft::sync_threads();   // marks this thread as up to date
+  const auto& s = ft::thread_setters();
+  if (!s.openblas_set) return 0;
+  s.openblas_set(n);
+  return 1;
   FT_CATCH(-1)
 }
 
-FT_API int ft_get_num_threads() { return at::get_num_threads(); }
+FT_API int ft_get_num_threads() {
+  ft::sync_threads();
+  return at::get_num_threads();
+}
+
+// OpenBLAS's thread count, or -1 when no OpenBLAS is loaded.
+FT_API int ft_openblas_num_threads() {
+  const auto& s = ft::thread_setters();
+  return s.openblas_get ? s.openblas_get() : -1;
+}
 
 FT_API int ft_manual_seed(uint64_t seed) {
   FT_TRY at::manual_seed(seed); return 0;

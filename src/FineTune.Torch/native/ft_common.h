@@ -2,6 +2,7 @@
 #pragma once
 #include "ft.h"
 #include <ATen/ATen.h>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,20 @@ at::Device to_device(int device_type, int device_index);
 at::TensorOptions options(int dtype, int device_type, int device_index);
 std::string describe(const at::Tensor& t);   // "float32[2, 3] cpu"
 
+// The thread count set by ft_set_num_threads, and how many times it was set. libtorch's setting is per OS thread
+// once a thread has run a parallel op (OpenMP keeps it per thread), so every export first brings the calling
+// thread up to date: one relaxed load and compare when nothing changed.
+extern std::atomic<int> g_threads_generation;
+void apply_threads_to_this_thread();
+inline void sync_threads() {
+  static thread_local int seen = 0;
+  int now = g_threads_generation.load(std::memory_order_relaxed);
+  if (seen != now) {
+    seen = now;
+    apply_threads_to_this_thread();
+  }
+}
+
 inline at::Tensor& T(FtTensor h) { return *static_cast<at::Tensor*>(h); }
 inline FtTensor wrap(at::Tensor&& t) { return new at::Tensor(std::move(t)); }
 inline std::vector<int64_t> dims(const int64_t* p, int n) { return std::vector<int64_t>(p, p + n); }
@@ -22,7 +37,7 @@ inline std::vector<int64_t> dims(const int64_t* p, int n) { return std::vector<i
 
 // Every export body goes between FT_TRY and FT_CATCH(value returned on failure). The message names
 // the export, so C# exceptions say which operation failed.
-#define FT_TRY try {
+#define FT_TRY try { ft::sync_threads();
 #define FT_CATCH(fail)                                                                     \
   }                                                                                        \
   catch (const c10::Error& e) { ft::set_error(std::string(__func__) + ": " + e.what_without_backtrace()); } \

@@ -152,7 +152,6 @@ FT_API int ft_sort(FtTensor a, int64_t dim, int descending, FtTensor* values, Ft
 }
 FT_API FtTensor ft_cumsum(FtTensor a, int64_t dim) { FT_TRY return wrap(T(a).cumsum(dim)); FT_CATCH(nullptr) }
 FT_API FtTensor ft_norm(FtTensor a, double p) { FT_TRY return wrap(at::norm(T(a), p)); FT_CATCH(nullptr) }
-FT_API FtTensor ft_multinomial(FtTensor probs, int64_t n, int replacement) { FT_TRY return wrap(at::multinomial(T(probs), n, replacement != 0)); FT_CATCH(nullptr) }
 
 // ---- neural-network blocks --------------------------------------------------------------------
 FT_API FtTensor ft_embedding(FtTensor weight, FtTensor ids) { FT_TRY return wrap(at::embedding(T(weight), T(ids))); FT_CATCH(nullptr) }

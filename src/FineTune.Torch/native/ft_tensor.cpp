@@ -41,18 +41,6 @@ FT_API FtTensor ft_full(const int64_t* shape, int ndim, double value, int dtype,
   FT_TRY return wrap(at::full(ft::dims(shape, ndim), value, ft::options(dtype, dev, idx)));
   FT_CATCH(nullptr)
 }
-FT_API FtTensor ft_randn(const int64_t* shape, int ndim, int dtype, int dev, int idx) {
-  FT_TRY return wrap(at::randn(ft::dims(shape, ndim), ft::options(dtype, dev, idx)));
-  FT_CATCH(nullptr)
-}
-FT_API FtTensor ft_rand(const int64_t* shape, int ndim, int dtype, int dev, int idx) {
-  FT_TRY return wrap(at::rand(ft::dims(shape, ndim), ft::options(dtype, dev, idx)));
-  FT_CATCH(nullptr)
-}
-FT_API FtTensor ft_randint(int64_t low, int64_t high, const int64_t* shape, int ndim, int dev, int idx) {
-  FT_TRY return wrap(at::randint(low, high, ft::dims(shape, ndim), ft::options(FT_I64, dev, idx)));
-  FT_CATCH(nullptr)
-}
 FT_API FtTensor ft_arange(double start, double end, double step, int dtype, int dev, int idx) {
   FT_TRY return wrap(at::arange(start, end, step, ft::options(dtype, dev, idx)));
   FT_CATCH(nullptr)

@@ -47,8 +47,8 @@ public sealed class SafetensorsTests : IDisposable
     public void WriteSharded_SmallLimit_WritesIndexAndCheckpointOpensAllShards()
     {
         var written = SafetensorsWriter.WriteSharded(_dir, SampleTensors(), maxShardBytes: 16);
-        Assert.Contains(written, p => p.EndsWith(SafetensorsCheckpoint.IndexFileName));
-        Assert.Contains(written, p => p.EndsWith("model-00001-of-0000" + (written.Count - 1) + ".safetensors"));
+        Assert.Contains(written, p => p.EndsWith(SafetensorsCheckpoint.IndexFileName, StringComparison.Ordinal));
+        Assert.Contains(written, p => p.EndsWith("model-00001-of-0000" + (written.Count - 1) + ".safetensors", StringComparison.Ordinal));
         using var checkpoint = SafetensorsCheckpoint.Open(_dir);
         Assert.True(checkpoint.Files.Count > 1);
         Assert.Equal(7, checkpoint.Tensors.Count);

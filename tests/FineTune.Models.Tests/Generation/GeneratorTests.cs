@@ -79,23 +79,32 @@ public class GeneratorTests : IDisposable
     }
 
     [Fact]
-    public void RepetitionPenalty_DividesPositiveAndMultipliesNegativeScoresOfSeenTokens()
+    public void Greedy_RepetitionPenalty_DividesPositiveAndMultipliesNegativeScoresOfSeenTokens()
     {
-        var sampler = new TokenSampler(new SamplingOptions { RepetitionPenalty = 2 });
-        Assert.Equal(1, sampler.Next([2.0f, 1.5f, -1f], [0]));      // 2.0 / 2 = 1.0 < 1.5
-        Assert.Equal(0, sampler.Next([2.0f, 1.5f, -1f], [2]));      // unseen winner stays
-        Assert.Equal(1, sampler.Next([-0.5f, -0.6f], [0]));         // -0.5 * 2 = -1.0 < -0.6
-        Assert.Equal(0, new TokenSampler(new SamplingOptions()).Next([-0.5f, -0.6f], [0]));
+        Assert.Equal(1, TokenSampler.Greedy([2.0f, 1.5f, -1f], [0], 2));      // 2.0 / 2 = 1.0 < 1.5
+        Assert.Equal(0, TokenSampler.Greedy([2.0f, 1.5f, -1f], [2], 2));      // unseen winner stays
+        Assert.Equal(1, TokenSampler.Greedy([-0.5f, -0.6f], [0], 2));         // -0.5 * 2 = -1.0 < -0.6
+        Assert.Equal(0, TokenSampler.Greedy([-0.5f, -0.6f], [0], 1));
     }
 
     [Fact]
-    public void TopP_KeepsOnlyTheNucleus()
+    public void Sampling_WithRepetitionPenalty_IsReproducible_AndDiffersFromWithout()
     {
-        // probabilities ≈ 0.64, 0.24, 0.09, 0.03: top_p 0.7 keeps the first two only
-        var sampler = new TokenSampler(new SamplingOptions { Temperature = 1, TopP = 0.7, Seed = 1 });
-        var drawn = Enumerable.Range(0, 2000).Select(_ => sampler.Next([3f, 2f, 1f, 0f], [])).ToArray();
-        Assert.All(drawn, t => Assert.InRange(t, 0, 1));
-        Assert.InRange(drawn.Count(t => t == 0) / 2000.0, 0.67, 0.78);   // 0.64 / 0.88 renormalized ≈ 0.73
+        var gen = new Generator(_model);
+        var sample = new SamplingOptions { MaxNewTokens = 12, Temperature = 1.0, Seed = 3, RepetitionPenalty = 5 };
+        var a = gen.Generate(Prompts, sample);
+        Assert.Equal(a.Select(r => r.Tokens), gen.Generate(Prompts, sample).Select(r => r.Tokens));
+        Assert.NotEqual(a.SelectMany(r => r.Tokens), gen.Generate(Prompts, sample with { RepetitionPenalty = 1 }).SelectMany(r => r.Tokens));
+    }
+
+    [Fact]
+    public void Sampling_Batched_GeneratesAsEachAloneWithItsSeed()
+    {
+        var gen = new Generator(_model);
+        var sample = new SamplingOptions { MaxNewTokens = 10, Temperature = 1.2, TopK = 40, TopP = 0.9, Seed = 11 };
+        var batched = gen.Generate(Prompts, sample);
+        for (int i = 0; i < Prompts.Length; i++)   // sequence i draws from seed + i
+            Assert.Equal(gen.Generate([Prompts[i]], sample with { Seed = 11 + (ulong)i })[0].Tokens, batched[i].Tokens);
     }
 
     [Fact]

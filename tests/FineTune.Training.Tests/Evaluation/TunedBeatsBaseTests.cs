@@ -33,6 +33,8 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
             Output = dir["out"],
             Expert = true,
             LogEvery = 50,
+            Device = "cpu",
+            Threads = 1,
             Hyperparameters = new HyperparameterOverrides
             {
                 LearningRate = 1e-2, Epochs = Epochs, BatchSize = 4, LoraRank = 32, LoraAlpha = 64, LoraDropout = 0,
@@ -52,6 +54,7 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
             Output = dir["eval"],
             MaxNewTokens = 24,
             BatchSize = 8,
+            Device = "cpu",
         };
         clock.Restart();
         var progress = new List<EvalProgress>();
@@ -60,7 +63,7 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
 
         var baseScore = report.Results["base"];
         var tuned = report.Results["tuned"];
-        var summary = $"train {trainSeconds:0.0}s (loss {trained.FinalLoss}), eval {evalSeconds:0.0}s; " + string.Join("; ",
+        var summary = $"train {trainSeconds:0.0}s (last epoch mean loss {trained.LastEpochMeanLoss}), eval {evalSeconds:0.0}s; " + string.Join("; ",
             report.Results.Select(r => $"{r.Key}: strict {r.Value.CorrectStrict}/{r.Value.Items}, flexible {r.Value.CorrectFlexible}/{r.Value.Items}, {r.Value.TokensPerS} tok/s"))
             + "\n" + string.Join("\n", File.ReadLines(report.PerItemFiles["tuned"]).Take(3));
         log.WriteLine(summary);

@@ -1,0 +1,66 @@
+using FineTune.Torch;
+
+namespace FineTune.Training.Tests;
+
+/// <summary>Runs alone: it sets and reads libtorch's process-wide threads and generator.</summary>
+[CollectionDefinition(nameof(ProcessStateTests), DisableParallelization = true)]
+public class ProcessStateCollection;
+
+/// <summary>The trainer changes process-wide settings only when its spec says so.</summary>
+[Collection(nameof(ProcessStateTests))]
+public class ProcessStateTests
+{
+    private static TrainingSpec Spec(TempDir dir, string model, string data, string output, bool seedGlobalRng) => new()
+    {
+        Model = model, Data = data, Output = dir[output], Expert = true, Device = "cpu", MaxSteps = 1, SeedGlobalRng = seedGlobalRng,
+        Hyperparameters = new HyperparameterOverrides { LearningRate = 1e-2, Epochs = 1, BatchSize = 4, LoraRank = 4, LoraDropout = 0 },
+    };
+
+    private static async Task<byte[]> TrainOneStep(TrainingSpec spec, ulong processSeed)
+    {
+        Torch.Torch.ManualSeed(processSeed);
+        using var trainer = new LoraTrainer(spec);
+        await trainer.SetupAsync();
+        var result = trainer.Train();
+        return File.ReadAllBytes(Path.Combine(result.Adapter, "adapter_model.safetensors"));
+    }
+
+    [Fact]
+    public async Task Setup_ThreadsUnset_LeavesTheProcessThreadCount()
+    {
+        using var dir = new TempDir();
+        var model = TestModels.Tiny(dir, "qwen2");
+        var data = TestModels.WriteJsonl(dir, "train.jsonl", TestModels.QaPairs(8));
+        int before = Torch.Torch.Threads;
+        try
+        {
+            Torch.Torch.Threads = 1;
+            using (var trainer = new LoraTrainer(Spec(dir, model, data, "a", seedGlobalRng: true)))
+                await trainer.SetupAsync();
+            Assert.Equal(1, Torch.Torch.Threads);
+            using (var trainer = new LoraTrainer(Spec(dir, model, data, "b", seedGlobalRng: true) with { Threads = 2 }))
+                await trainer.SetupAsync();
+            Assert.Equal(2, Torch.Torch.Threads);
+        }
+        finally
+        {
+            Torch.Torch.Threads = before;
+        }
+    }
+
+    [Fact]
+    public async Task SeedGlobalRng_On_RunIgnoresTheProcessSeed_Off_RunFollowsIt()
+    {
+        using var dir = new TempDir();
+        var model = TestModels.Tiny(dir, "qwen2");
+        var data = TestModels.WriteJsonl(dir, "train.jsonl", TestModels.QaPairs(8));
+        // On (the default): the trainer seeds the generator with hyperparameters.seed, so the adapter is the same
+        // whatever the process had seeded.
+        Assert.Equal(await TrainOneStep(Spec(dir, model, data, "on-1", seedGlobalRng: true), 1),
+            await TrainOneStep(Spec(dir, model, data, "on-2", seedGlobalRng: true), 2));
+        // Off: the caller's seed decides the initial A.
+        var off1 = await TrainOneStep(Spec(dir, model, data, "off-1", seedGlobalRng: false), 1);
+        Assert.Equal(off1, await TrainOneStep(Spec(dir, model, data, "off-1b", seedGlobalRng: false), 1));
+        Assert.NotEqual(off1, await TrainOneStep(Spec(dir, model, data, "off-2", seedGlobalRng: false), 2));
+    }
+}
