@@ -31,17 +31,6 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   name: c
 }]
 
-resource queues 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-}
-
-resource jobQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for q in [ 'finetune-jobs', 'finetune-jobs-poison' ]: {
-  parent: queues
-  name: q
-}]
-
-var storageConnection = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${prefix}-plan'
@@ -65,6 +54,8 @@ resource environmentResource 'Microsoft.App/managedEnvironments@2024-03-01' = {
 resource trainer 'Microsoft.App/jobs@2024-03-01' = {
   name: '${prefix}-trainer'
   location: location
+  // The trainer reads and writes its spec, data, checkpoints and adapter with this identity (no account key anywhere).
+  identity: { type: 'SystemAssigned' }
   properties: {
     environmentId: environmentResource.id
     workloadProfileName: 'gpu'
@@ -73,7 +64,6 @@ resource trainer 'Microsoft.App/jobs@2024-03-01' = {
       replicaTimeout: 86400
       replicaRetryLimit: 0
       manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 }
-      secrets: [ { name: 'finetune-storage', value: storageConnection } ]
     }
     template: {
       containers: [
@@ -82,7 +72,7 @@ resource trainer 'Microsoft.App/jobs@2024-03-01' = {
           image: trainerImage
           command: [ 'finetune' ]
           args: [ 'train', '--help' ]
-          env: [ { name: 'FINETUNE_STORAGE', secretRef: 'finetune-storage' } ]
+          env: [ { name: 'FINETUNE_STORAGE', value: storage.properties.primaryEndpoints.blob } ]
           resources: { cpu: 8, memory: '56Gi' }
         }
       ]
@@ -146,6 +136,17 @@ resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
   }
 }]
+
+// The trainer: Storage Blob Data Contributor on the account.
+resource trainerStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, trainer.id, 'blob-contributor')
+  scope: storage
+  properties: {
+    principalId: trainer.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+  }
+}
 
 output functionApp string = site.name
 output storageAccount string = storage.name

@@ -67,7 +67,8 @@ public static class PipelineServices
         training.Backend.ToLowerInvariant() switch
         {
             "containerapps" => new ContainerAppsJobBackend(training,
-                ContainerAppsJobBackend.CreatePipeline(new Azure.Identity.DefaultAzureCredential()), new Uri("https://management.azure.com/")),
+                ContainerAppsJobBackend.CreatePipeline(new Azure.Identity.DefaultAzureCredential()), new Uri("https://management.azure.com/"),
+                storage.Service.Uri),
             _ => new LocalProcessTrainingBackend(training, storage,
                 loggers?.CreateLogger<LocalProcessTrainingBackend>()),
         };

@@ -91,7 +91,15 @@ public sealed class ConsoleServingTests(ConsoleFixture fixture, ITestOutputHelpe
             """{"line":1,"chunk":"gb-0000-ab","source":"/tmp/finetune-synth/x/GB50116.pdf","firstPage":3,"lastPage":4,"grounding":0.8,"flagged":false}""",
             """{"line":2,"chunk":"gb-0001-cd","source":"GB50116.pdf","firstPage":5,"lastPage":5,"grounding":0.1,"flagged":true}""",
         ]);
-        var first = await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/synthesized/{id}?top=1");
+        // Files in the data folder's datasets/ reach the datasets container once settled (the drop folders).
+        JsonObject? first = null;
+        for (var attempt = 0; attempt < 100 && first is null; attempt++)
+        {
+            using var response = await fixture.Http.GetAsync($"/api/synthesized/{id}?top=1");
+            if (response.IsSuccessStatusCode) first = await response.Content.ReadFromJsonAsync<JsonObject>();
+            else await Task.Delay(300);
+        }
+        Assert.NotNull(first);
         Assert.True(first!["truncated"]!.GetValue<bool>());
         var pair = first["pairs"]!.AsArray().Single()!;
         Assert.Equal("What is GB50116?", pair["question"]!.GetValue<string>());

@@ -10,7 +10,7 @@ namespace FineTune.Pipeline.Training;
 /// (ARM REST: POST {job}/start, GET {job}/executions/{name}, POST …/stop), authenticated with a managed identity
 /// or any <see cref="TokenCredential"/>. https://learn.microsoft.com/rest/api/resource-manager/containerapps/jobs
 /// </summary>
-public sealed class ContainerAppsJobBackend(TrainingBackendOptions options, HttpPipeline arm, Uri armEndpoint) : ITrainingBackend
+public sealed class ContainerAppsJobBackend(TrainingBackendOptions options, HttpPipeline arm, Uri armEndpoint, Uri storageBlobEndpoint) : ITrainingBackend
 {
     public static HttpPipeline CreatePipeline(TokenCredential credential, HttpPipelineTransport? transport = null)
     {
@@ -31,8 +31,9 @@ public sealed class ContainerAppsJobBackend(TrainingBackendOptions options, Http
                 ["image"] = options.ContainerImage,
                 ["command"] = new JsonArray("finetune"),
                 ["args"] = new JsonArray(task.Verb, "--spec", task.Spec),
-                // The connection string is a secret of the job (infra/ sets it), never sent in the request.
-                ["env"] = new JsonArray(new JsonObject { ["name"] = "FINETUNE_STORAGE", ["secretRef"] = "finetune-storage" }),
+                // The account URL only: the trainer reaches storage with the job's managed identity (infra/ grants it the role),
+                // so no key is stored in the job or sent in the request.
+                ["env"] = new JsonArray(new JsonObject { ["name"] = "FINETUNE_STORAGE", ["value"] = storageBlobEndpoint.ToString() }),
             }),
         };
         var response = await SendAsync(RequestMethod.Post, $"{options.ContainerAppsJobResourceId}/start", body, ct);
@@ -57,8 +58,13 @@ public sealed class ContainerAppsJobBackend(TrainingBackendOptions options, Http
         };
     }
 
-    public async Task CancelAsync(TrainingRun run, CancellationToken ct) =>
-        await SendAsync(RequestMethod.Post, $"{options.ContainerAppsJobResourceId}/executions/{run.RunId}/stop", null, ct);
+    public async Task CancelAsync(TrainingRun run, CancellationToken ct)
+    {
+        var response = await SendAsync(RequestMethod.Post, $"{options.ContainerAppsJobResourceId}/executions/{run.RunId}/stop", null, ct);
+        // 404: the execution is gone already; anything else unexpected is a fault the caller logs.
+        if (response.Status is not (200 or 202 or 204 or 404))
+            throw new InvalidOperationException($"Container Apps execution stop: HTTP {response.Status} {response.Content}");
+    }
 
     private async Task<global::Azure.Response> SendAsync(RequestMethod method, string path, JsonNode? body, CancellationToken ct)
     {

@@ -53,7 +53,8 @@ public sealed class ContainerAppsJobBackendTests
         var options = new TrainingBackendOptions { Backend = "containerapps", ContainerAppsJobResourceId = JobId, ContainerImage = "acr.io/finetune:1" };
         Assert.Empty(options.Check());
         var backend = new ContainerAppsJobBackend(options, ContainerAppsJobBackend.CreatePipeline(new FixedToken(),
-            new Azure.Core.Pipeline.HttpClientTransport(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c?.Thumbprint == certificate.Thumbprint })), new Uri(arm.Urls.First() + "/"));
+            new Azure.Core.Pipeline.HttpClientTransport(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c?.Thumbprint == certificate.Thumbprint })), new Uri(arm.Urls.First() + "/"),
+            new Uri("https://acct.blob.core.windows.net/"));
         var run = await backend.StartAsync(new TrainingTask("job1", "train", "jobs/job1/train/spec.json"), default);
         Assert.Equal("trainer-abc12", run.RunId);
         Assert.Equal(TrainingRunState.Running, (await backend.GetProgressAsync(run, default)).State);
@@ -70,7 +71,9 @@ public sealed class ContainerAppsJobBackendTests
         var container = JsonNode.Parse(calls[0].Body)!["containers"]![0]!;
         Assert.Equal("acr.io/finetune:1", container["image"]!.GetValue<string>());
         Assert.Equal(["train", "--spec", "jobs/job1/train/spec.json"], container["args"]!.AsArray().Select(a => a!.GetValue<string>()));
-        Assert.Equal("finetune-storage", container["env"]![0]!["secretRef"]!.GetValue<string>());
+        Assert.Equal("FINETUNE_STORAGE", container["env"]![0]!["name"]!.GetValue<string>());
+        Assert.Equal("https://acct.blob.core.windows.net/", container["env"]![0]!["value"]!.GetValue<string>()); // no key: managed identity
+        Assert.Null(container["env"]![0]!["secretRef"]);
         Assert.Equal(("GET", JobId + "/executions/trainer-abc12"), (calls[1].Method, calls[1].Path));
         Assert.Equal(("POST", JobId + "/executions/trainer-abc12/stop"), (calls[^1].Method, calls[^1].Path));
     }
