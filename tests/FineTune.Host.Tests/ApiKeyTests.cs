@@ -41,6 +41,19 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
+    public async Task KestrelEndpointFromConfiguration_BeyondLoopbackWithoutKeys_RefusesToStart()
+    {
+        // Not from --urls: an endpoint that configuration adds (appsettings.json or Kestrel__Endpoints__… variables).
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TestHost.StartAsync(configure: b =>
+            b.Configuration["Kestrel:Endpoints:Extra:Url"] = "http://0.0.0.0:0"));
+        Assert.Contains("API key is required when listening beyond loopback", e.Message);
+        await using var withKey = await TestHost.StartAsync(apiKeys: [Key], configure: b =>
+            b.Configuration["Kestrel:Endpoints:Extra:Url"] = "http://0.0.0.0:0");
+        using var anonymous = await withKey.Client.GetAsync("/api/jobs");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
     public void SettingsLoader_ReadsLocalSettingsValues_EnvironmentAndOptionsWin()
     {
         var dir = FineTune.Tests.Support.RepoPaths.NewTempDirectory("settings");

@@ -81,7 +81,7 @@ public static class FineTuneHost
                 if (!group.RequiresApiKey) conventions.WithMetadata(NoApiKey.Instance);
                 group.Map(conventions);
             }
-            return new FineTuneApp(app, azurite, storage, grpcPort);
+            return new FineTuneApp(app, azurite, storage, grpcPort, settings);
         }
         catch
         {
@@ -105,7 +105,8 @@ public static class FineTuneHost
 }
 
 /// <summary>The built host and what it owns: stopping it stops the embedded Azurite too.</summary>
-public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, StorageAccount storage, int grpcPort) : IAsyncDisposable
+public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, StorageAccount storage, int grpcPort, HostSettings settings)
+    : IAsyncDisposable
 {
     public WebApplication App { get; } = app;
     /// <summary>The HTTP addresses the host listens on after start (port 0 resolved), without the sidecar's loopback gRPC port.</summary>
@@ -123,6 +124,15 @@ public sealed class FineTuneApp(WebApplication app, EmbeddedAzurite? azurite, St
     public async Task StartAsync(CancellationToken ct = default)
     {
         await App.StartAsync(ct);
+        // Whatever set them (--urls, Kestrel:Endpoints in appsettings.json or the environment), the addresses actually bound
+        // decide: beyond loopback, no key means no start.
+        var beyond = Urls.Where(u => !HostSettings.IsLoopback(u)).ToList();
+        if (beyond.Count > 0 && settings.ApiKeys.Count == 0)
+        {
+            await App.StopAsync(CancellationToken.None);
+            throw new InvalidOperationException($"an API key is required when listening beyond loopback ({string.Join(", ", beyond)}): " +
+                "set FINETUNE_API_KEYS (comma-separated) in local.settings.json Values or the environment");
+        }
         var client = App.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)

@@ -77,7 +77,7 @@ public sealed record JobStatusResponse(
         return events;
     }
 
-    /// <summary>Durable stores the contract records with their .NET names; the API answers in camelCase like the rest of it.</summary>
+    /// <summary>Durable stores the contract records with their .NET names and nulls; the API answers in camelCase without nulls, like the rest of it.</summary>
     private static JsonNode? Camel(JsonNode? node)
     {
         switch (node)
@@ -87,6 +87,7 @@ public sealed record JobStatusResponse(
                 foreach (var (key, value) in o.ToList())
                 {
                     o.Remove(key);
+                    if (value is null) continue; // absent, not null, as the rest of the API writes it
                     renamed[JsonNamingPolicy.CamelCase.ConvertName(key)] = Camel(value);
                 }
                 return renamed;

@@ -76,6 +76,9 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         try
         {
             running.Process.WaitForExit(); // the redirected output is read to its end
+            // A cancelled run (terminate, the watchdog) is no longer registered: its job has ended and may be purged, so
+            // nothing is written for it.
+            if (!_runs.ContainsKey(runId)) return;
             var progress = running.Progress();
             var id = RunId.Parse(runId)!;
             var record = new ExitRecord(runId, running.Process.ExitCode, progress.Message, progress.Step, progress.Loss);

@@ -57,7 +57,15 @@ public sealed class TestHost : IAsyncDisposable
             builder.Logging.ClearProviders();
             configure?.Invoke(builder);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync(); // the embedded Azurite with it
+            throw;
+        }
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
         return new TestHost(app, client);
     }
