@@ -20,8 +20,8 @@ internal static partial class PipelineLog
     [LoggerMessage(5, LogLevel.Information, "Job {JobId} terminated: {Reason}")]
     public static partial void Terminated(ILogger logger, string jobId, string reason);
 
-    [LoggerMessage(6, LogLevel.Information, "Stopped the {Verb} run of job {JobId}: the job is {Status}")]
-    public static partial void RunStopped(ILogger logger, string verb, string jobId, string status);
+    [LoggerMessage(6, LogLevel.Information, "Stopped run {RunId} of job {JobId}: the job is {Status}")]
+    public static partial void RunStopped(ILogger logger, string runId, string jobId, string status);
 
     [LoggerMessage(7, LogLevel.Warning, "Watchdog pass failed")]
     public static partial void WatchdogFault(ILogger logger, Exception exception);
