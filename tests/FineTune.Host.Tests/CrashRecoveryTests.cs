@@ -117,7 +117,6 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     {
         var line = serveOutput.Split('\n').Last(l => l.Contains("finetune serve: listening on", StringComparison.Ordinal));
         var port = int.Parse(line[(line.LastIndexOf(':') + 1)..].Trim());
-        return "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-               $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        return FineTune.Host.Hosting.EmbeddedAzurite.ConnectionStringFor(port);
     }
 }

@@ -25,13 +25,18 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
         _process = process;
         _pidFile = pidFile;
         _closed = closed;
-        ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + AccountKey + ";" +
-            $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;" +
-            $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+        ConnectionString = ConnectionStringFor(blob, queue, table);
     }
 
     /// <summary>The emulator's well-known development account on this instance's ports (no secret: the key is public).</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The development account on given loopback ports (a service left out when its port is 0).</summary>
+    public static string ConnectionStringFor(int blobPort, int queuePort = 0, int tablePort = 0) =>
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + AccountKey + ";" +
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+        (queuePort > 0 ? $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" : "") +
+        (tablePort > 0 ? $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;" : "");
 
     public static async Task<EmbeddedAzurite> StartAsync(string dataDirectory, CancellationToken ct = default)
     {

@@ -10,7 +10,7 @@ namespace FineTune.Pipeline.Activities;
 
 /// <summary>
 /// One check of a running training or evaluation (between durable timers): the backend's state, and for training the step,
-/// loss, epoch and progress from the last line of the metrics blob when the backend cannot report them (Container Apps).
+/// loss, epoch and progress from the last step line of the metrics blob when the backend cannot report them (Container Apps).
 /// </summary>
 public sealed class GetRunProgressActivity(StorageAccount storage, ITrainingBackend backend) : TaskActivity<RunProgressRequest, TrainingProgress>
 {
@@ -27,7 +27,9 @@ public sealed class GetRunProgressActivity(StorageAccount storage, ITrainingBack
     private async Task<TrainingProgress> FromMetricsAsync(string jobId, TrainingProgress progress)
     {
         var text = await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.TrainMetrics(jobId));
-        var last = text?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        // The last step line: epoch lines ({"type":"epoch", train_loss, validation_loss}) carry no "loss".
+        var last = text?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .LastOrDefault(l => l.Contains("\"loss\"", StringComparison.Ordinal));
         if (last is null) return progress;
         try
         {
