@@ -1,6 +1,6 @@
 using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Orchestration;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,7 +4,7 @@ using Azure.Storage.Blobs;
 using FineTune.Pipeline;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;

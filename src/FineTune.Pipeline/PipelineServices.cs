@@ -2,7 +2,7 @@ using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

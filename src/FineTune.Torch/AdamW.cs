@@ -20,8 +20,8 @@ public sealed unsafe class AdamW : IDisposable
         _expAvgSq = new Tensor[_params.Length];
         for (int i = 0; i < _params.Length; i++)
         {
-            _expAvg[i] = DisposeScope.Detach(Tensor.Zeros(_params[i].Shape, _params[i].DType, _params[i].Device));
-            _expAvgSq[i] = DisposeScope.Detach(Tensor.Zeros(_params[i].Shape, _params[i].DType, _params[i].Device));
+            _expAvg[i] = DisposeScope.Escape(Tensor.Zeros(_params[i].Shape, _params[i].DType, _params[i].Device));
+            _expAvgSq[i] = DisposeScope.Escape(Tensor.Zeros(_params[i].Shape, _params[i].DType, _params[i].Device));
         }
         LearningRate = lr;
         Beta1 = beta1;

@@ -3,7 +3,7 @@ namespace FineTune.Torch;
 /// <summary>
 /// Collects every tensor created on this thread while it is the innermost scope, and frees them on
 /// Dispose: one scope per training or generation step. Results that must outlive the scope are moved
-/// out explicitly (<see cref="MoveToOuter"/>, <see cref="Detach"/>). Parameters never belong to a scope.
+/// out explicitly (<see cref="MoveToOuter"/>, <see cref="Escape"/>). Parameters never belong to a scope.
 /// </summary>
 public sealed class DisposeScope : IDisposable
 {
@@ -36,7 +36,7 @@ public sealed class DisposeScope : IDisposable
     }
 
     /// <summary>Takes the tensor out of every scope: the caller now owns it and must dispose it.</summary>
-    public static Tensor Detach(Tensor tensor)
+    public static Tensor Escape(Tensor tensor)
     {
         tensor.Scope = null;
         return tensor;

@@ -5,7 +5,7 @@ namespace FineTune.Torch;
 /// <summary>
 /// A libtorch random generator the caller owns (torch.Generator): random factories and draws that take one leave
 /// libtorch's process-wide default generator alone. Every bit of the 64-bit seed counts; a CPU generator seeded with
-/// s &lt; 2³² draws exactly what the default one draws after <see cref="Torch.ManualSeed"/>(s) (which keeps only the
+/// s &lt; 2³² draws exactly what the default one draws after <see cref="LibTorch.ManualSeed"/>(s) (which keeps only the
 /// low 32 bits). Not for concurrent use from several threads at once.
 /// </summary>
 public sealed class RandomGenerator : IDisposable

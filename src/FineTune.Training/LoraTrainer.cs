@@ -44,8 +44,8 @@ public sealed class LoraTrainer : IDisposable
     // ---- setup --------------------------------------------------------------------------------
     public async Task SetupAsync(CancellationToken ct = default)
     {
-        if (_spec.Threads is int threads) Torch.Torch.Threads = threads;   // process-wide, so only when the spec asks
-        _device = _spec.Device is { } d ? Device.Parse(d) : Torch.Torch.CudaAvailable ? Device.Cuda() : Device.Cpu;
+        if (_spec.Threads is int threads) LibTorch.Threads = threads;   // process-wide, so only when the spec asks
+        _device = _spec.Device is { } d ? Device.Parse(d) : LibTorch.CudaAvailable ? Device.Cuda() : Device.Cpu;
         var tokenizer = Tokenizer.Load(_spec.Model);
         _template = ChatTemplate.ForTokenizer(tokenizer, _spec.ChatTemplate);
 
@@ -63,7 +63,7 @@ public sealed class LoraTrainer : IDisposable
         if (_h.Packing) _train = Batching.Pack(_train, _h.MaxTokens, _h.Seed);
 
         _model = ModelLoader.Load(_spec.Model, _device);
-        if (_spec.SeedGlobalRng) Torch.Torch.ManualSeed(_h.Seed);          // process-wide: see TrainingSpec.SeedGlobalRng
+        if (_spec.SeedGlobalRng) LibTorch.ManualSeed(_h.Seed);          // process-wide: see TrainingSpec.SeedGlobalRng
         _adapter = LoraAdapter.Create(_model, _h.ToLoraConfig(_spec.Model));
         _adapter.AttachTo(_model);
         _optimizer = new AdamW(_adapter.Parameters, _h.LearningRate, weightDecay: _h.WeightDecay);
@@ -118,7 +118,7 @@ public sealed class LoraTrainer : IDisposable
                     intervalTokens += real;
                 }
                 _optimizer.LearningRate = schedule.At(step);
-                double gradNorm = Torch.Torch.ClipGradNorm(_optimizer.Parameters, _h.MaxGradNorm);
+                double gradNorm = LibTorch.ClipGradNorm(_optimizer.Parameters, _h.MaxGradNorm);
                 _optimizer.Step();
                 _optimizer.ZeroGrad();
                 step++;
@@ -166,7 +166,7 @@ public sealed class LoraTrainer : IDisposable
     public double Evaluate(IReadOnlyList<EncodedExample> examples)
     {
         _model!.SetTraining(false);
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = LibTorch.NoGrad();
         double sum = 0;
         long count = 0;
         for (int i = 0; i < examples.Count; i += _h.BatchSize)
@@ -219,7 +219,7 @@ public sealed class LoraTrainer : IDisposable
         return (Tensor.From(ids, B, T).To(_device), Tensor.From(positions.ToArray()).To(_device), Tensor.From(targets.ToArray()).To(_device), real);
     }
 
-    private long PeakMemory() => _device.IsCuda ? Torch.Torch.CudaPeakBytes(_device.Index) : Process.GetCurrentProcess().PeakWorkingSet64;
+    private long PeakMemory() => _device.IsCuda ? LibTorch.CudaPeakBytes(_device.Index) : Process.GetCurrentProcess().PeakWorkingSet64;
 
     private static HyperparameterOverrides HyperparametersAsOverrides(Hyperparameters h) => new()
     {
@@ -233,7 +233,7 @@ public sealed class LoraTrainer : IDisposable
     public void Dispose()
     {
         _optimizer?.Dispose();
-        if (_model is not null) LoraAdapter.Detach(_model);
+        if (_model is not null) LoraAdapter.RemoveFrom(_model);
         _adapter?.Dispose();
         _model?.Dispose();
     }

@@ -68,17 +68,17 @@ public static class TrainStepBenchmark
                 var logits = model.LmHeadForward(hidden.View(-1, c.Hidden));
                 var l = Functional.CrossEntropy(logits.DType == DType.Float32 ? logits : logits.To(DType.Float32), targets);
                 l.Backward();
-                Torch.Torch.ClipGradNorm(optimizer.Parameters, 1.0);
+                LibTorch.ClipGradNorm(optimizer.Parameters, 1.0);
                 optimizer.Step();
                 optimizer.ZeroGrad();
                 loss = l.Item();
             }
-            if (dev.IsCuda) Torch.Torch.CudaSynchronize(dev.Index);
+            if (dev.IsCuda) LibTorch.CudaSynchronize(dev.Index);
             if (step >= warmup) times.Add(sw.Elapsed.TotalSeconds);
         }
         times.Sort();
         var median = times[times.Count / 2];
         long trainable = adapter.Parameters.Sum(p => p.NumEl);
-        return new TrainBenchResult("finetune", Math.Round(c.Batch * c.Seq / median, 1), Math.Round(median * 1000, 1), trainable, Math.Round(loss, 4), Torch.Torch.Threads);
+        return new TrainBenchResult("finetune", Math.Round(c.Batch * c.Seq / median, 1), Math.Round(median * 1000, 1), trainable, Math.Round(loss, 4), LibTorch.Threads);
     }
 }

@@ -26,7 +26,7 @@ public static class TrainingCheckpoint
         adapter.Save(tmp);
         SafetensorsWriter.Write(Path.Combine(tmp, "optimizer.safetensors"),
             optimizer.ExportState().Select(s => WeightIO.ToSafetensors(s.Name, s.Tensor)).ToList());
-        using (var rng = Torch.Torch.GetRngState())
+        using (var rng = LibTorch.GetRngState())
             File.WriteAllBytes(Path.Combine(tmp, "rng_state.bin"), rng.ToArray<byte>());
         File.WriteAllText(Path.Combine(tmp, "trainer_state.json"), JsonSerializer.Serialize(state with { }, TrainingSpec.Json));
         File.WriteAllText(Path.Combine(tmp, "training_spec.json"), specJson);
@@ -61,7 +61,7 @@ public static class TrainingCheckpoint
         finally { foreach (var t in moments.Values) t.Dispose(); }
         var rngBytes = File.ReadAllBytes(Path.Combine(dir, "rng_state.bin"));
         using (var rng = Tensor.From(rngBytes))
-            Torch.Torch.SetRngState(rng);
+            LibTorch.SetRngState(rng);
         return state;
     }
 }

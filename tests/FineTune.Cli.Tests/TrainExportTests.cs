@@ -46,7 +46,7 @@ public class TrainExportTests
         float[] Logits(DecoderModel m)
         {
             using var s = DisposeScope.Begin();
-            using var g = Torch.Torch.NoGrad();
+            using var g = LibTorch.NoGrad();
             return m.Forward(ids).ToArray<float>();
         }
         float[] adapted, merged, bare;

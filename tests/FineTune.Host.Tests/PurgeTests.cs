@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using FineTune.Host.Tests.Support;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using FineTune.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

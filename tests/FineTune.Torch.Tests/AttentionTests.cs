@@ -45,7 +45,7 @@ public class AttentionTests
     public void Attention_MatchesHandLoop(int H, int KV, int T, int S, bool causal)
     {
         using var scope = DisposeScope.Begin();
-        Torch.ManualSeed(11);
+        LibTorch.ManualSeed(11);
         const int B = 2, D = 8;
         var q = Tensor.Randn([B, H, T, D], DType.Float64);
         var k = Tensor.Randn([B, KV, S, D], DType.Float64);
@@ -59,7 +59,7 @@ public class AttentionTests
     public void Attention_BoolMaskCombinesWithCausal()
     {
         using var scope = DisposeScope.Begin();
-        Torch.ManualSeed(12);
+        LibTorch.ManualSeed(12);
         const int B = 1, H = 2, T = 4, S = 4, D = 4;
         var q = Tensor.Randn([B, H, T, D], DType.Float64);
         var k = Tensor.Randn([B, H, S, D], DType.Float64);

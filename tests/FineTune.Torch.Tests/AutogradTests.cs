@@ -28,7 +28,7 @@ public class AutogradTests
     public void Backward_MatchesFiniteDifferences()
     {
         using var scope = DisposeScope.Begin();
-        Torch.ManualSeed(5);
+        LibTorch.ManualSeed(5);
         var x = Tensor.Randn([3, 4], DType.Float64);
         var w = Tensor.Randn([4, 5], DType.Float64).RequiresGrad_();
         var c = Tensor.Randn([3, 5], DType.Float64);
@@ -48,7 +48,7 @@ public class AutogradTests
     public void CrossEntropyAndAttention_GradientsMatchFiniteDifferences()
     {
         using var scope = DisposeScope.Begin();
-        Torch.ManualSeed(6);
+        LibTorch.ManualSeed(6);
         var q = Tensor.Randn([1, 2, 3, 4], DType.Float64).RequiresGrad_();
         var k = Tensor.Randn([1, 1, 3, 4], DType.Float64);
         var v = Tensor.Randn([1, 1, 3, 4], DType.Float64);
@@ -93,12 +93,12 @@ public class AutogradTests
     {
         using var scope = DisposeScope.Begin();
         var x = Tensor.From(new double[] { 1, 2 }).RequiresGrad_();
-        using (Torch.NoGrad())
+        using (LibTorch.NoGrad())
         {
-            Assert.False(Torch.GradEnabled);
+            Assert.False(LibTorch.GradEnabled);
             Assert.False((x * 2).RequiresGrad);
         }
-        Assert.True(Torch.GradEnabled);
+        Assert.True(LibTorch.GradEnabled);
         Assert.True((x * 2).RequiresGrad);
         Assert.False(x.Detach().RequiresGrad);
     }
@@ -110,13 +110,13 @@ public class AutogradTests
         var a = Tensor.From(new double[] { 1, 1 }).RequiresGrad_();
         var b = Tensor.From(new double[] { 1 }).RequiresGrad_();
         ((a * Tensor.From(new double[] { 3, 0 })).Sum() + (b * 4).Sum()).Backward();   // grads (3, 0) and (4): norm 5
-        var total = Torch.ClipGradNorm([a, b], 1.0);
+        var total = LibTorch.ClipGradNorm([a, b], 1.0);
         Assert.Equal(5.0, total, 9);
         var coef = 1.0 / (5.0 + 1e-6);
         Assertions.Close(new[] { 3 * coef, 0 }, a.Grad!.D(), 1e-12);
         Assertions.Close(new[] { 4 * coef }, b.Grad!.D(), 1e-12);
         // under the limit: unchanged
-        Assert.Equal(1.0, Torch.ClipGradNorm([a, b], 10.0), 5);
+        Assert.Equal(1.0, LibTorch.ClipGradNorm([a, b], 10.0), 5);
         Assertions.Close(new[] { 4 * coef }, b.Grad!.D(), 1e-12);
     }
 }

@@ -80,10 +80,10 @@ public class CreationTests
     [Fact]
     public void ManualSeed_MakesRandomnessReproducible()
     {
-        Torch.ManualSeed(1234);
+        LibTorch.ManualSeed(1234);
         using var a = Tensor.Randn([5]);
         using var p = Tensor.Rand([3]);
-        Torch.ManualSeed(1234);
+        LibTorch.ManualSeed(1234);
         using var b = Tensor.Randn([5]);
         using var q = Tensor.Rand([3]);
         Assert.Equal(a.F(), b.F());
@@ -102,7 +102,7 @@ public class CreationTests
     [Fact]
     public void Version_IsReported()
     {
-        Assert.Matches(@"^\d+\.\d+", Torch.Version);
+        Assert.Matches(@"^\d+\.\d+", LibTorch.Version);
     }
 }
 
@@ -111,12 +111,12 @@ public class RngStateTests
     [Fact]
     public void RngState_SaveAndRestore_ReplaysTheSameDraws()
     {
-        Torch.ManualSeed(99);
+        LibTorch.ManualSeed(99);
         using var skip = Tensor.Randn([3]);
-        using var state = Torch.GetRngState();
+        using var state = LibTorch.GetRngState();
         using var a = Tensor.Randn([4]);
         using var da = Functional.Dropout(Tensor.Ones([50]), 0.5, true);
-        Torch.SetRngState(state);
+        LibTorch.SetRngState(state);
         using var b = Tensor.Randn([4]);
         using var db = Functional.Dropout(Tensor.Ones([50]), 0.5, true);
         Assert.Equal(a.ToArray<float>(), b.ToArray<float>());

@@ -70,7 +70,7 @@ public class ErrorAndLifetimeTests
     [Fact]
     public void LiveTensorCount_Unchanged_After1000TrainingLikeSteps()
     {
-        Torch.ManualSeed(0);
+        LibTorch.ManualSeed(0);
         using var w = Tensor.Randn([16, 8]).Mul(0.1).RequiresGrad_();
         using var x = Tensor.Randn([4, 16]);
         using var targets = Tensor.From(new long[] { 1, 2, 3, 4 });
@@ -87,7 +87,7 @@ public class ErrorAndLifetimeTests
             var logits = Functional.Linear(x, w.T);
             var loss = Functional.CrossEntropy(logits, targets);
             loss.Backward();
-            Torch.ClipGradNorm([w], 1.0);
+            LibTorch.ClipGradNorm([w], 1.0);
             opt.Step();
             if (step == 0) first = loss.Item();
             last = loss.Item();

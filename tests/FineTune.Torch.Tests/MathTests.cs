@@ -40,7 +40,7 @@ public class MathTests
     public void MatMulAndLinear_MatchHandLoops()
     {
         using var scope = DisposeScope.Begin();
-        Torch.ManualSeed(7);
+        LibTorch.ManualSeed(7);
         var a = Tensor.Randn([3, 4], DType.Float64);
         var b = Tensor.Randn([4, 5], DType.Float64);
         var bias = Tensor.Randn([5], DType.Float64);
@@ -144,9 +144,9 @@ public class MathTests
     {
         using var scope = DisposeScope.Begin();
         var p = Tensor.From(new float[] { 0.0f, 0.8f, 0.2f });
-        Torch.ManualSeed(3);
+        LibTorch.ManualSeed(3);
         var a = p.Multinomial(2000, replacement: true).ToArray<long>();
-        Torch.ManualSeed(3);
+        LibTorch.ManualSeed(3);
         var b = p.Multinomial(2000, replacement: true).ToArray<long>();
         Assert.Equal(a, b);
         Assert.DoesNotContain(0L, a);
@@ -175,7 +175,7 @@ public class MathTests
     {
         using var scope = DisposeScope.Begin();
         var x = Tensor.Ones([10000]);
-        Torch.ManualSeed(1);
+        LibTorch.ManualSeed(1);
         var d = Functional.Dropout(x, 0.25, training: true).F();
         Assert.All(d, v => Assert.True(v == 0 || Math.Abs(v - 1 / 0.75) < 1e-6));
         Assert.InRange(d.Count(v => v == 0) / 10000.0, 0.22, 0.28);

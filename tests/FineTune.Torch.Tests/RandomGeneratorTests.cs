@@ -5,12 +5,12 @@ public class RandomGeneratorTests
     [Fact]
     public void Generator_SmallSeed_DrawsAsManualSeed_AndLeavesTheDefaultGeneratorAlone()
     {
-        Torch.ManualSeed(42);
+        LibTorch.ManualSeed(42);
         using var expected = Tensor.Randn([5, 7]);
-        using var state = Torch.GetRngState();
+        using var state = LibTorch.GetRngState();
         using var rng = new RandomGenerator(42);
         using var drawn = Tensor.Randn([5, 7], generator: rng);
-        using var after = Torch.GetRngState();
+        using var after = LibTorch.GetRngState();
         Assert.Equal(expected.ToArray<float>(), drawn.ToArray<float>());
         Assert.Equal(state.ToArray<byte>(), after.ToArray<byte>());
     }
@@ -47,7 +47,7 @@ public class RandomGeneratorTests
     [Fact]
     public void Generator_OnCudaWithoutACudaBuild_ThrowsNamingTheDevice()
     {
-        if (Torch.CudaBuild) return;
+        if (LibTorch.CudaBuild) return;
         var e = Assert.Throws<TorchException>(() => new RandomGenerator(1, Device.Cuda()));
         Assert.Contains("cuda", e.Message, StringComparison.Ordinal);
     }

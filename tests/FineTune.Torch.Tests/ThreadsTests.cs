@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace FineTune.Torch.Tests;
 
 /// <summary>
-/// <see cref="Torch.Threads"/> governs every pool the math runs on. libtorch's own setting reaches neither the thread
+/// <see cref="LibTorch.Threads"/> governs every pool the math runs on. libtorch's own setting reaches neither the thread
 /// pool of Debian's OpenBLAS, which runs the matmuls (with it alone, one "thread" kept every core busy), nor threads
 /// that ran ops before it was set. This assembly runs one test at a time (AssemblyInfo.cs), so the process's CPU
 /// time is this test's.
@@ -16,12 +16,12 @@ public class ThreadsTests(ITestOutputHelper log)
     [Fact]
     public void Threads_SetToOne_MatmulsUseOneCore_CpuTimeNotAboveWallTime()
     {
-        int before = Torch.Threads;
+        int before = LibTorch.Threads;
         try
         {
-            Torch.Threads = 1;
-            Assert.Equal(1, Torch.Threads);
-            Assert.True(Torch.OpenBlasThreads is null or 1, $"OpenBLAS threads {Torch.OpenBlasThreads}");
+            LibTorch.Threads = 1;
+            Assert.Equal(1, LibTorch.Threads);
+            Assert.True(LibTorch.OpenBlasThreads is null or 1, $"OpenBLAS threads {LibTorch.OpenBlasThreads}");
             using var a = Tensor.Randn([1024, 1024]);
             using var b = Tensor.Randn([1024, 1024]);
             using (a.MatMul(b)) { }   // warm-up: first-call allocations, kernel selection
@@ -40,39 +40,39 @@ public class ThreadsTests(ITestOutputHelper log)
             double others = busy.Skip(1).Sum() / Math.Max(1e-9, busy[0]);
             var summary = $"{Matmuls} matmuls 1024³ at 1 thread: CPU {cpu:0.000} s, wall {wall.Elapsed.TotalSeconds:0.000} s, ratio {ratio:0.00}; " +
                 $"busiest thread {busy[0]:0.000} s, all others {busy.Skip(1).Sum():0.000} s ({others:0.00} of it); " +
-                $"OpenBLAS threads {Torch.OpenBlasThreads?.ToString() ?? "(no OpenBLAS loaded)"}";
+                $"OpenBLAS threads {LibTorch.OpenBlasThreads?.ToString() ?? "(no OpenBLAS loaded)"}";
             log.WriteLine(summary);
             Assert.True(ratio <= 1.5, summary);
             Assert.True(others <= 0.25, summary);
         }
         finally
         {
-            Torch.Threads = before;
+            LibTorch.Threads = before;
         }
     }
 
     [Fact]
     public void Threads_SetOnOneThread_HoldsOnThreadsThatRanOpsBefore()
     {
-        int before = Torch.Threads;
+        int before = LibTorch.Threads;
         try
         {
-            Torch.Threads = 2;
+            LibTorch.Threads = 2;
             int seenBefore = 0, seenAfter = 0;
             using var go = new ManualResetEventSlim();
             using var ran = new ManualResetEventSlim();
             var other = new Thread(() =>
             {
                 using (var x = Tensor.Randn([256, 256])) using (x.Softmax(-1)) { }
-                seenBefore = Torch.Threads;
+                seenBefore = LibTorch.Threads;
                 ran.Set();
                 go.Wait();
                 using (var x = Tensor.Randn([256, 256])) using (x.Softmax(-1)) { }
-                seenAfter = Torch.Threads;
+                seenAfter = LibTorch.Threads;
             });
             other.Start();
             ran.Wait();
-            Torch.Threads = 1;
+            LibTorch.Threads = 1;
             go.Set();
             other.Join();
             log.WriteLine($"other thread: {seenBefore} before, {seenAfter} after Threads = 1 on this thread");
@@ -80,7 +80,7 @@ public class ThreadsTests(ITestOutputHelper log)
         }
         finally
         {
-            Torch.Threads = before;
+            LibTorch.Threads = before;
         }
     }
 

@@ -15,9 +15,9 @@ public class LoraGradientTests
         using var dir = new TempDir();
         var path = TestModels.Tiny(dir, family);
         using var model = ModelLoader.Load(path, dtype: DType.Float64);
-        Torch.Torch.ManualSeed(4);
+        LibTorch.ManualSeed(4);
         using var adapter = LoraAdapter.Create(model, new LoraConfig { Rank = 4, Alpha = 8 }, DType.Float64);
-        using (Torch.Torch.NoGrad())
+        using (LibTorch.NoGrad())
             foreach (var m in adapter.Modules.Values)
             {
                 using var r = Tensor.Randn(m.B.Shape, DType.Float64).Mul(0.1);
@@ -53,7 +53,7 @@ public class LoraGradientTests
                         var copy = (double[])values.Clone();
                         copy[i] = v;
                         using var src = Tensor.From(copy, t.Shape);
-                        using (Torch.Torch.NoGrad()) t.CopyFrom(src);
+                        using (LibTorch.NoGrad()) t.CopyFrom(src);
                         return Loss();
                     }
                     var fd = (At(values[i] + eps) - At(values[i] - eps)) / (2 * eps);

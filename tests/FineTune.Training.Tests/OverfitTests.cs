@@ -88,7 +88,7 @@ public class OverfitTests(ITestOutputHelper log)
     /// </summary>
     private static (int Correct, int Total, double Margin) TeacherForcedAccuracy(DecoderModel model, IReadOnlyList<EncodedExample> examples)
     {
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = LibTorch.NoGrad();
         int correct = 0, total = 0;
         double margin = double.PositiveInfinity;
         foreach (var e in examples)

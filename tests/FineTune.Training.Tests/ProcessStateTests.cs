@@ -18,7 +18,7 @@ public class ProcessStateTests
 
     private static async Task<byte[]> TrainOneStep(TrainingSpec spec, ulong processSeed)
     {
-        Torch.Torch.ManualSeed(processSeed);
+        LibTorch.ManualSeed(processSeed);
         using var trainer = new LoraTrainer(spec);
         await trainer.SetupAsync();
         var result = trainer.Train();
@@ -31,20 +31,20 @@ public class ProcessStateTests
         using var dir = new TempDir();
         var model = TestModels.Tiny(dir, "qwen2");
         var data = TestModels.WriteJsonl(dir, "train.jsonl", TestModels.QaPairs(8));
-        int before = Torch.Torch.Threads;
+        int before = LibTorch.Threads;
         try
         {
-            Torch.Torch.Threads = 1;
+            LibTorch.Threads = 1;
             using (var trainer = new LoraTrainer(Spec(dir, model, data, "a", seedGlobalRng: true)))
                 await trainer.SetupAsync();
-            Assert.Equal(1, Torch.Torch.Threads);
+            Assert.Equal(1, LibTorch.Threads);
             using (var trainer = new LoraTrainer(Spec(dir, model, data, "b", seedGlobalRng: true) with { Threads = 2 }))
                 await trainer.SetupAsync();
-            Assert.Equal(2, Torch.Torch.Threads);
+            Assert.Equal(2, LibTorch.Threads);
         }
         finally
         {
-            Torch.Torch.Threads = before;
+            LibTorch.Threads = before;
         }
     }
 

@@ -1,3 +1,4 @@
+using FineTune.Torch;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using FineTune.Models.Checkpoints;
@@ -29,7 +30,7 @@ public static class BenchGenerateCommand
         {
             int b = pr.GetValue(batch), p = pr.GetValue(prompt), n = pr.GetValue(newTokens);
             if (b < 1 || p < 1 || n < 2) { Console.Error.WriteLine("finetune: --batch and --prompt must be >= 1, --new >= 2"); return ExitCodes.Usage; }
-            int t = Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+            int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
             string? temp = null;
             var dir = pr.GetValue(model);
             if (dir is null)

@@ -22,7 +22,7 @@ public static class BenchMatmulCommand
         {
             int n = pr.GetValue(size), reps = pr.GetValue(repeats);
             if (n < 1 || reps < 1) { Console.Error.WriteLine("finetune: --size and --repeats must be >= 1"); return ExitCodes.Usage; }
-            Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+            LibTorch.ConfigureThreads(pr.GetValue(threads));
             var dev = Device.Parse(pr.GetValue(device)!);
             Console.WriteLine(JsonSerializer.Serialize(Run(n, reps, dev)));
             return ExitCodes.Ok;
@@ -33,7 +33,7 @@ public static class BenchMatmulCommand
     public static MatmulResult Run(int n, int repeats, Device device)
     {
         using var scope = DisposeScope.Begin();
-        Torch.Torch.ManualSeed(0);
+        LibTorch.ManualSeed(0);
         var a = Tensor.Randn([n, n], DType.Float32, device);
         var b = Tensor.Randn([n, n], DType.Float32, device);
         for (int i = 0; i < 2; i++) a.MatMul(b).Dispose();   // warm-up
@@ -42,12 +42,12 @@ public static class BenchMatmulCommand
         {
             var sw = Stopwatch.StartNew();
             using (var c = a.MatMul(b))
-                if (device.IsCuda) Torch.Torch.CudaSynchronize(device.Index);
+                if (device.IsCuda) LibTorch.CudaSynchronize(device.Index);
             times.Add(sw.Elapsed.TotalSeconds);
         }
         times.Sort();
         var median = times[times.Count / 2];
-        return new MatmulResult("matmul", n, Torch.Torch.Threads, device.ToString(), Torch.Torch.Version,
+        return new MatmulResult("matmul", n, LibTorch.Threads, device.ToString(), LibTorch.Version,
             Math.Round(median * 1000, 3), Math.Round(2.0 * n * n * n / median / 1e9, 1));
     }
 

@@ -45,7 +45,7 @@ public static class BenchServeCommand
                 Console.Error.WriteLine("finetune bench serve: --requests and --max-tokens at least 1, --decode-tokens at least 2, --max-batch at least 1");
                 return ExitCodes.Usage;
             }
-            int t = Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+            int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
             var root = Path.Combine(Path.GetTempPath(), $"finetune-bench-serve-{Guid.NewGuid():N}");
             try
             {
@@ -70,11 +70,11 @@ public static class BenchServeCommand
     {
         ModelFolder.Create(modelDir, ModelPresets.TinyQwen2, seed: 1);
         using var model = ModelLoader.Load(modelDir);
-        Torch.Torch.ManualSeed(1);
+        LibTorch.ManualSeed(1);
         for (int i = 0; i < adapters; i++)
         {
             using var adapter = LoraAdapter.Create(model, new LoraConfig { Rank = 8, Alpha = 16 });
-            using (Torch.Torch.NoGrad())
+            using (LibTorch.NoGrad())
                 foreach (var w in adapter.Modules.Values)
                 {
                     using var r = Tensor.Randn(w.B.Shape).Mul(0.05);
@@ -181,7 +181,7 @@ public static class BenchServeCommand
                     byBatch.Add(new JsonObject { ["lora"] = lora, ["batch"] = batch, ["new_tokens"] = n, ["tokens_per_s"] = rate });
                     Console.WriteLine($"generate: {(lora ? "lora" : "base")} batch {batch,2}: {rate} tokens/s ({n} new tokens each, prefill included)");
                 }
-                LoraAdapter.Detach(model);
+                LoraAdapter.RemoveFrom(model);
             }
         decode["finetune_generate_by_batch"] = byBatch;
         if (python is null) return decode;

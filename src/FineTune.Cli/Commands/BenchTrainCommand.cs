@@ -1,3 +1,4 @@
+using FineTune.Torch;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using FineTune.Training;
@@ -27,7 +28,7 @@ public static class BenchTrainCommand
             try { c = TrainBenchConfig.Get(pr.GetValue(config)!); }
             catch (ArgumentException e) { Console.Error.WriteLine($"finetune: {e.Message}"); return ExitCodes.Usage; }
             int n = Math.Max(1, pr.GetValue(steps));
-            int t = Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+            int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
             var ours = TrainStepBenchmark.Run(c, n);
             Console.WriteLine($"finetune: {ours.TokensPerSecond} tokens/s ({ours.StepMs} ms/step, {t} threads)");
             JsonNode? refResult = null;
@@ -46,7 +47,7 @@ public static class BenchTrainCommand
                 ["bench"] = "train",
                 ["config"] = c.Name,
                 ["threads"] = t,
-                ["torch"] = Torch.Torch.Version,
+                ["torch"] = LibTorch.Version,
                 ["tokens_per_s"] = ours.TokensPerSecond,
                 ["step_ms"] = ours.StepMs,
                 ["trainable"] = ours.Trainable,

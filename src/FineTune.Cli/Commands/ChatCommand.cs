@@ -1,3 +1,4 @@
+using FineTune.Torch;
 using System.CommandLine;
 using FineTune.Models.Chat;
 using FineTune.Models.Generation;
@@ -23,7 +24,7 @@ public static class ChatCommand
             { model, adapter, system, temperature, topP, maxTokens, template };
         cmd.SetAction((pr, ct) =>
         {
-            Torch.Torch.ConfigureThreads();
+            LibTorch.ConfigureThreads();
             var dir = pr.GetValue(model)!;
             var tokenizer = Tokenizer.Load(dir);
             var chat = ChatTemplate.ForTokenizer(tokenizer, pr.GetValue(template));

@@ -54,7 +54,7 @@ public static class EvalCommand
                     await stderr.WriteLineAsync("finetune eval: --spec needs FINETUNE_STORAGE (the data folder or a storage connection string)");
                     return ExitCodes.Usage;
                 }
-                FineTune.Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+                FineTune.Torch.LibTorch.ConfigureThreads(pr.GetValue(threads));
                 return await StorageEvaluation.RunAsync(storage, specAddress, ct);
             }
             if (pr.GetValue(model) is null || pr.GetValue(data) is null)
@@ -90,7 +90,7 @@ public static class EvalCommand
 
             try
             {
-                FineTune.Torch.Torch.ConfigureThreads(pr.GetValue(threads));
+                FineTune.Torch.LibTorch.ConfigureThreads(pr.GetValue(threads));
                 int lastShown = -1;
                 var report = await Evaluator.RunAsync(evalSpec, pr.GetValue(data)!, pr.GetValue(fewShot), p =>
                 {

@@ -1,3 +1,4 @@
+using FineTune.Torch;
 using System.CommandLine;
 using FineTune.Models.Lora;
 
@@ -21,7 +22,7 @@ public static class ExportCommand
                 Console.Error.WriteLine($"finetune export: --max-shard-size '{pr.GetValue(shard)}' is not a size such as 5GB or 500MB");
                 return ExitCodes.Usage;
             }
-            Torch.Torch.ConfigureThreads();
+            LibTorch.ConfigureThreads();
             try
             {
                 var files = AdapterExport.Export(pr.GetValue(model)!, pr.GetValue(adapter)!, pr.GetValue(output)!, maxShard);

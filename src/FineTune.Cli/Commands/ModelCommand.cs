@@ -1,3 +1,4 @@
+using FineTune.Torch;
 using System.CommandLine;
 using FineTune.Models.Checkpoints;
 using FineTune.Models.Transformer;
@@ -23,7 +24,7 @@ public static class ModelCommand
             if (family is not ("qwen2" or "llama")) return Usage($"--arch must be qwen2 or llama, got '{family}'");
             if (size != "tiny") return Usage($"--preset must be tiny, got '{size}'");
             var config = family == "qwen2" ? ModelPresets.TinyQwen2 : ModelPresets.TinyLlama;
-            Torch.Torch.ConfigureThreads();
+            LibTorch.ConfigureThreads();
             var dir = pr.GetValue(output)!;
             var written = ModelFolder.Create(dir, config, pr.GetValue(seed), pr.GetValue(tokenizer));
             Console.WriteLine($"wrote {written.ModelType} ({written.NumHiddenLayers} layers, hidden {written.HiddenSize}, vocab {written.VocabSize}) to {Path.GetFullPath(dir)}");

@@ -61,7 +61,7 @@ public static class ServeCommand
         {
             // The served base model is one a job may name.
             builder.Services.PostConfigure<FineTune.Pipeline.PipelineOptions>(o => o.ModelRoots.Add(Path.GetFullPath(model)));
-            FineTune.Torch.Torch.ConfigureThreads();
+            FineTune.Torch.LibTorch.ConfigureThreads();
             try { FineTune.Host.Serving.ServingServices.AddFineTuneServing(builder.Services, options); }
             catch (Exception e) when (e is IOException or FineTune.Models.Checkpoints.CheckpointFormatException or FineTune.Models.Tokenization.TokenizerFormatException or FineTune.Models.Chat.ChatTemplateException)
             {

@@ -1,3 +1,4 @@
+using FineTune.Torch;
 using System.CommandLine;
 using System.Globalization;
 using FineTune.Training;
@@ -96,7 +97,7 @@ public static class TrainCommand
         var progress = new TrainProgressPrinter();
         try
         {
-            Torch.Torch.ConfigureThreads(spec.Threads);   // the process is ours: the spec's count, else FINETUNE_THREADS, else every core
+            LibTorch.ConfigureThreads(spec.Threads);   // the process is ours: the spec's count, else FINETUNE_THREADS, else every core
             using var trainer = new LoraTrainer(spec, e => { progress.On(e); onEvent?.Invoke(e); });
             var h = trainer.Hyperparameters;
             Console.Error.WriteLine($"train: preset {spec.Preset}: lr {h.LearningRate}, {h.Epochs} epochs, batch {h.BatchSize}×{h.GradientAccumulation}, " +

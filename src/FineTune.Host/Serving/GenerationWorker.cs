@@ -103,7 +103,7 @@ public sealed partial class GenerationWorker(ServedModel served, ServingOptions 
         try
         {
             var adapter = batch[0].Adapter;
-            if (adapter is null) LoraAdapter.Detach(served.Model);
+            if (adapter is null) LoraAdapter.RemoveFrom(served.Model);
             else _adapters.Get(adapter).AttachTo(served.Model);
             var sampling = batch[0].Sampling with { MaxNewTokens = batch.Max(j => j.MaxTokens), EosTokenIds = served.EosTokenIds };
             var results = new Generator(served.Model).Generate(batch.Select(j => j.PromptIds).ToArray(), sampling,

@@ -39,7 +39,7 @@ public sealed class Generator(DecoderModel model)
         var finish = new FinishReason?[B];
         bool penalised = options.RepetitionPenalty != 1.0;
 
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = LibTorch.NoGrad();
         using var sampler = options.Greedy ? null : new TokenSampler(options, B, model.Device);
         using var seenMask = sampler is not null && penalised ? new SeenMask(prompts, model.Config.VocabSize, model.Device) : null;
         using var cache = useCache ? model.NewCache(B, capacity) : null;
@@ -116,7 +116,7 @@ public sealed class Generator(DecoderModel model)
                     ids[b * width + t] = prompts[b][Math.Min(t, prompts[b].Length - 1)];
             using var scope = DisposeScope.Begin();
             var index = Tensor.From(ids, B, width).To(device);
-            Mask = DisposeScope.Detach(Tensor.Zeros([B, vocab], DType.Bool, device).Scatter(1, index, Tensor.Ones([B, width], DType.Bool, device)));
+            Mask = DisposeScope.Escape(Tensor.Zeros([B, vocab], DType.Bool, device).Scatter(1, index, Tensor.Ones([B, width], DType.Bool, device)));
         }
 
         public Tensor Mask { get; private set; }
@@ -126,7 +126,7 @@ public sealed class Generator(DecoderModel model)
         {
             using var scope = DisposeScope.Begin();
             var index = Tensor.From(tokens.Select(t => (long)t).ToArray(), tokens.Length, 1).To(Mask.Device);
-            var updated = DisposeScope.Detach(Mask.Scatter(1, index, Tensor.Ones([tokens.Length, 1], DType.Bool, Mask.Device)));
+            var updated = DisposeScope.Escape(Mask.Scatter(1, index, Tensor.Ones([tokens.Length, 1], DType.Bool, Mask.Device)));
             Mask.Dispose();
             Mask = updated;
         }

@@ -46,7 +46,7 @@ public sealed class LoraAdapter : IDisposable
             var a = Tensor.Rand([config.Rank, lin.InFeatures], dtype, generator?.Device ?? model.Device, generator).To(model.Device).Mul(2 * bound).Sub(bound);
             var b = Tensor.Zeros([lin.OutFeatures, config.Rank], dtype, model.Device);
             modules[lin.Name] = new LoraWeights(
-                DisposeScope.Detach(a).RequiresGrad_(), DisposeScope.Detach(b).RequiresGrad_(), config.Scaling, config.Dropout);
+                DisposeScope.Escape(a).RequiresGrad_(), DisposeScope.Escape(b).RequiresGrad_(), config.Scaling, config.Dropout);
         }
         return new LoraAdapter(config, modules);
     }
@@ -61,7 +61,7 @@ public sealed class LoraAdapter : IDisposable
             lin.Adapter = _modules.GetValueOrDefault(lin.Name);
     }
 
-    public static void Detach(DecoderModel model)
+    public static void RemoveFrom(DecoderModel model)
     {
         foreach (var lin in model.Linears()) lin.Adapter = null;
     }
@@ -115,7 +115,7 @@ public sealed class LoraAdapter : IDisposable
                     var t = raw[k];
                     if (!t.Shape.SequenceEqual(shape))
                         throw new InvalidDataException($"{weightsPath}: '{k}' has shape [{string.Join(", ", t.Shape)}], the model needs [{string.Join(", ", shape)}] — is this adapter for another base model?");
-                    var moved = DisposeScope.Detach(t.To(model.Device, dtype));
+                    var moved = DisposeScope.Escape(t.To(model.Device, dtype));
                     if (trainable) moved.RequiresGrad = true;
                     return moved;
                 }
@@ -140,7 +140,7 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>Copies the values of <paramref name="source"/> into this adapter (for resume).</summary>
     public void CopyFrom(LoraAdapter source)
     {
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = LibTorch.NoGrad();
         foreach (var (k, w) in _modules)
         {
             w.A.CopyFrom(source._modules[k].A);

@@ -21,7 +21,7 @@ public sealed class RotaryEmbedding : IDisposable
             inv[i] = (float)(1.0 / Math.Pow(config.RopeTheta, (float)(2 * i) / dim));
         if (config.RopeScaling is { } s) inv = Llama3Scale(inv, s);
         using var cpu = Tensor.From(inv);
-        _invFreq = DisposeScope.Detach(cpu.To(device));
+        _invFreq = DisposeScope.Escape(cpu.To(device));
     }
 
     // Llama 3.1: long wavelengths divided by `factor`, short kept, the band between blended.

@@ -18,8 +18,8 @@ public sealed class KvCache : IDisposable
         _values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
         {
-            _keys[i] = DisposeScope.Detach(Tensor.Zeros([batch, kvHeads, capacity, headDim], dtype, device));
-            _values[i] = DisposeScope.Detach(Tensor.Zeros([batch, kvHeads, capacity, headDim], dtype, device));
+            _keys[i] = DisposeScope.Escape(Tensor.Zeros([batch, kvHeads, capacity, headDim], dtype, device));
+            _values[i] = DisposeScope.Escape(Tensor.Zeros([batch, kvHeads, capacity, headDim], dtype, device));
         }
     }
 
@@ -34,7 +34,7 @@ public sealed class KvCache : IDisposable
         var t = k.Size(2);
         if (Length + t > Capacity)
             throw new InvalidOperationException($"KV cache holds {Capacity} positions; {Length} used, {t} more asked");
-        using (Torch.Torch.NoGrad())
+        using (LibTorch.NoGrad())
         {
             using var kSlot = _keys[layer].Narrow(2, Length, t);
             using var vSlot = _values[layer].Narrow(2, Length, t);

@@ -59,9 +59,9 @@ public sealed class LoraLinear : IDisposable
     {
         if (Adapter is not { } a) return;
         using var scope = DisposeScope.Begin();
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = LibTorch.NoGrad();
         var delta = a.B.MatMul(a.A) * a.Scaling;
-        var merged = DisposeScope.Detach((Weight.To(DType.Float32) + delta.To(DType.Float32)).To(Weight.DType));
+        var merged = DisposeScope.Escape((Weight.To(DType.Float32) + delta.To(DType.Float32)).To(Weight.DType));
         Weight.Dispose();
         Weight = merged;
         Adapter = null;

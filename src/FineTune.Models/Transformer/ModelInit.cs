@@ -17,14 +17,14 @@ public static class ModelInit
         using var rng = new RandomGenerator(seed);   // its own generator: libtorch's process-wide one is left alone
         var w = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         Tensor Randn(params long[] shape) => Tensor.Randn(shape, generator: rng);
-        Tensor Normal(params long[] shape) => DisposeScope.Detach(Randn(shape).MulInPlace(std));
+        Tensor Normal(params long[] shape) => DisposeScope.Escape(Randn(shape).MulInPlace(std));
         Tensor Norm(long n) => perturb
-            ? DisposeScope.Detach(Randn(n).MulInPlace(0.1).Add(1.0))
-            : DisposeScope.Detach(Tensor.Ones([n]));
-        Tensor Bias(long n) => perturb ? DisposeScope.Detach(Randn(n).MulInPlace(0.1)) : DisposeScope.Detach(Tensor.Zeros([n]));
+            ? DisposeScope.Escape(Randn(n).MulInPlace(0.1).Add(1.0))
+            : DisposeScope.Escape(Tensor.Ones([n]));
+        Tensor Bias(long n) => perturb ? DisposeScope.Escape(Randn(n).MulInPlace(0.1)) : DisposeScope.Escape(Tensor.Zeros([n]));
         using var scope = DisposeScope.Begin();
         long C = c.HiddenSize, V = c.VocabSize, I = c.IntermediateSize, Q = c.QProjSize, KV = c.KvProjSize;
-        w["model.embed_tokens.weight"] = DisposeScope.Detach(Randn(V, C).MulInPlace(embeddingStd ?? std));
+        w["model.embed_tokens.weight"] = DisposeScope.Escape(Randn(V, C).MulInPlace(embeddingStd ?? std));
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             var p = $"model.layers.{i}";
@@ -44,7 +44,7 @@ public static class ModelInit
             Lin("mlp.down_proj", C, I, c.MlpBias);
         }
         w["model.norm.weight"] = Norm(C);
-        if (!c.TieWordEmbeddings) w["lm_head.weight"] = DisposeScope.Detach(Randn(V, C).MulInPlace(embeddingStd ?? std));
+        if (!c.TieWordEmbeddings) w["lm_head.weight"] = DisposeScope.Escape(Randn(V, C).MulInPlace(embeddingStd ?? std));
         return w;
     }
 

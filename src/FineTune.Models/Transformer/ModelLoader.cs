@@ -37,7 +37,7 @@ public static class ModelLoader
     {
         var dev = device ?? Device.Cpu;
         var dt = dtype ?? DefaultDType(dev);
-        return Build(config, weights.Keys.ToHashSet(StringComparer.Ordinal), name => DisposeScope.Detach(weights[name].To(dev, dt)), dev, dt, null);
+        return Build(config, weights.Keys.ToHashSet(StringComparer.Ordinal), name => DisposeScope.Escape(weights[name].To(dev, dt)), dev, dt, null);
     }
 
     private static DecoderModel Build(ModelConfig c, HashSet<string> available, Func<string, Tensor> get, Device dev, DType dt, IDisposable? owner)

@@ -41,10 +41,10 @@ public static class WeightIO
     /// </summary>
     public static Tensor Load(TensorView view, DType dtype, Device device, out bool zeroCopy)
     {
-        var blob = DisposeScope.Detach(View(view));
+        var blob = DisposeScope.Escape(View(view));
         zeroCopy = blob.DType == dtype && !device.IsCuda;
         if (zeroCopy) return blob;
-        var converted = DisposeScope.Detach(blob.To(device, dtype));
+        var converted = DisposeScope.Escape(blob.To(device, dtype));
         blob.Dispose();
         return converted;
     }
@@ -65,7 +65,7 @@ public static class WeightIO
         foreach (var (name, view) in ckpt.Tensors)
         {
             using var blob = View(view);
-            result[name] = DisposeScope.Detach(blob.Clone());
+            result[name] = DisposeScope.Escape(blob.Clone());
         }
         return result;
     }

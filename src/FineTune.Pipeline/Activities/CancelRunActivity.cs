@@ -1,5 +1,5 @@
 using FineTune.Pipeline.Orchestration;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;

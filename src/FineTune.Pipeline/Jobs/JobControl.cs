@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using FineTune.Pipeline.Jobs;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 
 namespace FineTune.Pipeline.Orchestration;
 

@@ -1,6 +1,6 @@
 using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Jobs;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Orchestration;

@@ -36,7 +36,7 @@ public static class Evaluator
         var (shots, evaluated) = EvalPrompts.Split(items, spec.Shots, fewShotPool);
         if (spec.Limit > 0) evaluated = evaluated.Take(spec.Limit).ToList();
 
-        var device = spec.Device is { } d ? Device.Parse(d) : Torch.Torch.CudaAvailable ? Device.Cuda() : Device.Cpu;
+        var device = spec.Device is { } d ? Device.Parse(d) : LibTorch.CudaAvailable ? Device.Cuda() : Device.Cpu;
         var tokenizer = Tokenizer.Load(spec.Model);
         var template = ChatTemplate.ForTokenizer(tokenizer, spec.ChatTemplate);
         var conversations = evaluated.Select(i => EvalPrompts.Build(i, shots)).ToList();
@@ -67,7 +67,7 @@ public static class Evaluator
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, path) in variants)
         {
-            LoraAdapter.Detach(model);
+            LoraAdapter.RemoveFrom(model);
             using var adapter = path is null ? null : LoraAdapter.Load(path, model);
             adapter?.AttachTo(model);
             try
@@ -90,7 +90,7 @@ public static class Evaluator
             }
             finally
             {
-                LoraAdapter.Detach(model);
+                LoraAdapter.RemoveFrom(model);
             }
         }
 

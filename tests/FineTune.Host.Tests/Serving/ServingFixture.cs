@@ -46,12 +46,12 @@ public sealed class ServingFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Torch.Torch.ConfigureThreads(2);
+        LibTorch.ConfigureThreads(2);
         ModelFolder.Create(ModelDir, ModelPresets.TinyQwen2, seed: 11);
         _reference = ModelLoader.Load(ModelDir);
         Tokenizer = Tokenizer.Load(ModelDir);
         Template = ChatTemplate.ForTokenizer(Tokenizer);
-        Torch.Torch.ManualSeed(5);
+        LibTorch.ManualSeed(5);
         WriteAdapter(Path.Combine(AdaptersDir, "alpha", "adapter"));
         WriteAdapter(Path.Combine(AdaptersDir, "alpha", "checkpoints", "epoch-1"));
         WriteAdapter(Path.Combine(AdaptersDir, "alpha", "checkpoints", "epoch-2"));
@@ -76,7 +76,7 @@ public sealed class ServingFixture : IAsyncLifetime
     private void WriteAdapter(string dir)
     {
         using var adapter = LoraAdapter.Create(_reference!, new LoraConfig { Rank = 4, Alpha = 8 });
-        using (Torch.Torch.NoGrad())
+        using (LibTorch.NoGrad())
             foreach (var m in adapter.Modules.Values)
             {
                 using var r = Tensor.Randn(m.B.Shape).Mul(0.3);
@@ -105,7 +105,7 @@ public sealed class ServingFixture : IAsyncLifetime
             LoraAdapter? adapter = modelId == BaseId ? null : LoraAdapter.Load(AdapterDirs[modelId], _reference!);
             try
             {
-                if (adapter is null) LoraAdapter.Detach(_reference!);
+                if (adapter is null) LoraAdapter.RemoveFrom(_reference!);
                 else adapter.AttachTo(_reference!);
                 var eos = _reference!.Config.EosTokenIds.Append(Template.EndOfTurnTokenId).Distinct().ToArray();
                 var result = new Generator(_reference!).Generate([prompt], new SamplingOptions { MaxNewTokens = maxTokens, EosTokenIds = eos })[0];
@@ -113,7 +113,7 @@ public sealed class ServingFixture : IAsyncLifetime
             }
             finally
             {
-                LoraAdapter.Detach(_reference!);
+                LoraAdapter.RemoveFrom(_reference!);
                 adapter?.Dispose();
             }
         }

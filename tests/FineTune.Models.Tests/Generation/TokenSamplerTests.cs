@@ -58,7 +58,7 @@ public class TokenSamplerTests(ITestOutputHelper log)
     [Fact]
     public void Sample_TopK1_IsTheArgmaxOfEveryRow()
     {
-        Torch.Torch.ManualSeed(3);
+        LibTorch.ManualSeed(3);
         using var logits = Tensor.Randn([6, 50]);
         var all = logits.ToArray<float>();
         using var sampler = new TokenSampler(new SamplingOptions { Temperature = 1.7, TopK = 1, Seed = 5 }, 6, Device.Cpu);

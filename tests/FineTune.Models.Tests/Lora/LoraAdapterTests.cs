@@ -84,7 +84,7 @@ public class LoraAdapterTests
             float[] Logits()
             {
                 using var s = DisposeScope.Begin();
-                using var g = Torch.Torch.NoGrad();
+                using var g = LibTorch.NoGrad();
                 return model.Forward(ids).ToArray<float>();
             }
             var baseLogits = Logits();
@@ -93,8 +93,8 @@ public class LoraAdapterTests
                 fresh.AttachTo(model);
                 Assert.Equal(baseLogits, Logits());   // B = 0: no change
                 // give B values so the adapter matters, then save
-                Torch.Torch.ManualSeed(3);
-                using (Torch.Torch.NoGrad())
+                LibTorch.ManualSeed(3);
+                using (LibTorch.NoGrad())
                     foreach (var m in fresh.Modules.Values)
                     {
                         using var r = Tensor.Randn(m.B.Shape).Mul(0.05);

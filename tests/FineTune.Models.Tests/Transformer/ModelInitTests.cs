@@ -13,18 +13,18 @@ public class ModelInitTests
     [Fact]
     public void RandomWeights_SameSeedSameWeights_AndTheProcessWideGeneratorIsLeftAlone()
     {
-        Torch.Torch.ManualSeed(1234);
-        using var before = Torch.Torch.GetRngState();
+        LibTorch.ManualSeed(1234);
+        using var before = LibTorch.GetRngState();
         var a = ModelInit.RandomWeights(TinyModels.Config("llama"), seed: 5, perturb: true);
         var b = ModelInit.RandomWeights(TinyModels.Config("llama"), seed: 5, perturb: true);
-        using var after = Torch.Torch.GetRngState();
+        using var after = LibTorch.GetRngState();
         try
         {
             Assert.Equal(before.ToArray<byte>(), after.ToArray<byte>());
             foreach (var (name, t) in a)
                 Assert.Equal(t.ToArray<float>(), b[name].ToArray<float>());
             // The same draws as the process-wide generator makes after ManualSeed(seed): checkpoints made before stay valid.
-            Torch.Torch.ManualSeed(5);
+            LibTorch.ManualSeed(5);
             using var first = Tensor.Randn(a["model.embed_tokens.weight"].Shape).MulInPlace(0.02);
             Assert.Equal(first.ToArray<float>(), a["model.embed_tokens.weight"].ToArray<float>());
         }

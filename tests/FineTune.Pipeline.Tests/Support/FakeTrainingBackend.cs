@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Storage;
-using FineTune.Pipeline.Training;
+using FineTune.Pipeline.Runs;
 
 namespace FineTune.Tests.Support;
 

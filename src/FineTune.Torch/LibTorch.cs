@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace FineTune.Torch;
 
 /// <summary>Process-wide settings of the engine: threads, seeds, grad mode, CUDA.</summary>
-public static class Torch
+public static class LibTorch
 {
     /// <summary>The libtorch version the native layer was built against (e.g. "1.13.0").</summary>
     public static string Version => Marshal.PtrToStringUTF8(Native.ft_torch_version()) ?? "";

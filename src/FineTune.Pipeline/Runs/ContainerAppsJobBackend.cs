@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using global::Azure.Core;
 using global::Azure.Core.Pipeline;
 
-namespace FineTune.Pipeline.Training;
+namespace FineTune.Pipeline.Runs;
 
 /// <summary>
 /// Starts an Azure Container Apps job execution running `finetune {verb} --spec …` on a GPU workload profile

@@ -7,7 +7,7 @@ using FineTune.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace FineTune.Pipeline.Training;
+namespace FineTune.Pipeline.Runs;
 
 /// <summary>
 /// Runs `finetune {verb} --spec {container/name}` as a child process of this host, with the storage setting in its environment

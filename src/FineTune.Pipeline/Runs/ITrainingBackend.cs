@@ -1,4 +1,4 @@
-namespace FineTune.Pipeline.Training;
+namespace FineTune.Pipeline.Runs;
 
 /// <summary>
 /// Where training and evaluation run. The orchestration writes a spec to storage, starts a task here (an activity),

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FineTune.Pipeline.Training;
+namespace FineTune.Pipeline.Runs;
 
 /// <summary>
 /// Stops local training processes whose job has ended (terminated from any host sharing the task hub: only the host that

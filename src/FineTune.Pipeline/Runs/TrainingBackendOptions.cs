@@ -1,4 +1,4 @@
-namespace FineTune.Pipeline.Training;
+namespace FineTune.Pipeline.Runs;
 
 /// <summary>Configuration section "Pipeline:Training".</summary>
 public sealed class TrainingBackendOptions
