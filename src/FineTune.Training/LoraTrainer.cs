@@ -65,6 +65,7 @@ public sealed class LoraTrainer : IDisposable
         _model = ModelLoader.Load(_spec.Model, _device);
         if (_spec.SeedGlobalRng) LibTorch.ManualSeed(_h.Seed);          // process-wide: see TrainingSpec.SeedGlobalRng
         _adapter = LoraAdapter.Create(_model, _h.ToLoraConfig(_spec.Model));
+        _adapter.BaseModel = BaseModelIdentity.Of(_spec.Model); // saved beside every adapter: serving refuses it on another base
         _adapter.AttachTo(_model);
         _optimizer = new AdamW(_adapter.Parameters, _h.LearningRate, weightDecay: _h.WeightDecay);
     }

@@ -4,7 +4,8 @@ namespace FineTune.Host.Serving;
 
 /// <summary>
 /// Adapters in memory for the served model: loaded on first use, the least recently used unloaded beyond
-/// <see cref="Capacity"/>. Keyed by folder and write time, so an adapter replaced on disk is reloaded.
+/// <see cref="Capacity"/>. Keyed by folder and write time, so an adapter replaced on disk is reloaded. An adapter whose
+/// base_model.json names another base than the served one is never loaded.
 /// Not thread-safe: only the generation worker uses it.
 /// </summary>
 public sealed class AdapterCache(ServedModel served, int capacity) : IDisposable
@@ -30,6 +31,11 @@ public sealed class AdapterCache(ServedModel served, int capacity) : IDisposable
             return node.Value.Adapter;
         }
         var adapter = LoraAdapter.Load(entry.Directory, served.Model);
+        if (served.Refusal(entry.Id, adapter.BaseModel) is { } refusal)
+        {
+            adapter.Dispose(); // the catalogs hold such adapters back; this is the last guard against serving one
+            throw new InvalidDataException(refusal);
+        }
         Loads++;
         while (_byKey.Count >= Capacity)
         {

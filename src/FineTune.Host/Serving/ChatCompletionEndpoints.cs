@@ -40,7 +40,7 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
     {
         if (models.List().FirstOrDefault(m => m.Id == id) is not { } model)
         {
-            await OpenAiError.ModelNotFound(id).WriteAsync(http.Response, http.RequestAborted);
+            await models.NotServed(id).WriteAsync(http.Response, http.RequestAborted);
             return;
         }
         await WriteJsonAsync(http, w => WriteModel(w, model));
@@ -65,7 +65,7 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
         try
         {
             request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request, ct));
-            var adapter = models.Resolve(request.Model);
+            var adapter = await models.ResolveAsync(request.Model, ct);
             job = CreateJob(request, adapter);
             worker.Submit(job);
         }

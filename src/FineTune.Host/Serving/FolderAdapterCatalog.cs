@@ -1,4 +1,5 @@
 using FineTune.Models.Lora;
+using Microsoft.Extensions.Logging;
 
 namespace FineTune.Host.Serving;
 
@@ -6,14 +7,16 @@ namespace FineTune.Host.Serving;
 /// `--adapters DIR`: each subfolder NAME is served as model id NAME when it is a PEFT adapter
 /// (adapter_config.json at its top) or a training output (NAME/adapter/); its end-of-epoch checkpoints
 /// NAME/checkpoints/epoch-N/ are served as NAME:ckpt-epoch-N. The folder is rescanned at most once a second,
-/// so adapters copied in while serving appear without a restart.
+/// so adapters copied in while serving appear without a restart. With <paramref name="served"/>, an adapter whose
+/// base_model.json names another base is left out (logged once, and requests for it told why).
 /// </summary>
-public sealed class FolderAdapterCatalog(string directory, TimeProvider? time = null) : IAdapterCatalog
+public sealed partial class FolderAdapterCatalog(string directory, TimeProvider? time = null, ServedModel? served = null, ILogger? log = null) : IAdapterCatalog
 {
     private static readonly TimeSpan RescanInterval = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private IReadOnlyList<AdapterEntry> _entries = [];
+    private Dictionary<string, string> _refused = new(StringComparer.Ordinal); // id → why
     private DateTimeOffset _scanned = DateTimeOffset.MinValue;
 
     public string Directory { get; } = Path.GetFullPath(directory);
@@ -25,11 +28,31 @@ public sealed class FolderAdapterCatalog(string directory, TimeProvider? time = 
             var now = _time.GetUtcNow();
             if (now - _scanned >= RescanInterval)
             {
-                _entries = Scan(Directory);
-                _scanned = now;
+                var entries = Scan(Directory);
+                var refused = new Dictionary<string, string>(StringComparer.Ordinal);
+                if (served is not null)
+                    foreach (var e in entries)
+                        if (Refusal(served, e) is { } why)
+                        {
+                            refused[e.Id] = why;
+                            if (log is not null && _refused.GetValueOrDefault(e.Id) != why) LogRefused(log, e.Id, why);
+                        }
+                (_entries, _refused, _scanned) = (entries.Where(e => !refused.ContainsKey(e.Id)).ToArray(), refused, now);
             }
             return _entries;
         }
+    }
+
+    public string? Refusal(string id)
+    {
+        List();
+        lock (_lock) return _refused.GetValueOrDefault(id);
+    }
+
+    private static string? Refusal(ServedModel served, AdapterEntry entry)
+    {
+        try { return served.Refusal(entry.Id, BaseModelIdentity.Read(entry.Directory)); }
+        catch (InvalidDataException e) { return $"adapter '{entry.Id}' has an unreadable {BaseModelIdentity.FileName}: {e.Message}"; }
     }
 
     public static IReadOnlyList<AdapterEntry> Scan(string directory)
@@ -63,4 +86,7 @@ public sealed class FolderAdapterCatalog(string directory, TimeProvider? time = 
 
     private static AdapterEntry Entry(string id, string path) =>
         new(id, path, new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(path, LoraAdapter.WeightsFileName)), TimeSpan.Zero));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "adapter {Id} is not served: {Reason}")]
+    private static partial void LogRefused(ILogger log, string id, string reason);
 }

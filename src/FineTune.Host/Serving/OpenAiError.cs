@@ -22,6 +22,9 @@ public sealed class OpenAiError(int status, string message, string type, string?
     public static OpenAiError ModelNotFound(string model) =>
         new(StatusCodes.Status404NotFound, $"The model '{model}' does not exist. GET /v1/models lists the served ones.", "invalid_request_error", "model", "model_not_found");
 
+    public static OpenAiError BaseModelMismatch(string model, string reason) =>
+        new(StatusCodes.Status404NotFound, $"The model '{model}' is not served: {reason}.", "invalid_request_error", "model", "base_model_mismatch");
+
     public static OpenAiError Overloaded(TimeSpan retryAfter) =>
         new(StatusCodes.Status429TooManyRequests, "The server has too many requests queued; retry after the time in the Retry-After header.",
             "rate_limit_error", null, "rate_limit_exceeded", retryAfter);

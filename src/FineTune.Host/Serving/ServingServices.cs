@@ -1,6 +1,7 @@
 using FineTune.Host.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace FineTune.Host.Serving;
 
@@ -19,7 +20,9 @@ public static class ServingServices
         services.AddSingleton(options);
         services.AddSingleton(_ => served); // a factory, so the container disposes the model at shutdown
         services.TryAddSingleton(TimeProvider.System);
-        if (options.AdaptersDirectory is { } dir) services.AddSingleton<IAdapterCatalog>(new FolderAdapterCatalog(dir));
+        if (options.AdaptersDirectory is { } dir)
+            services.AddSingleton<IAdapterCatalog>(sp => new FolderAdapterCatalog(dir, time: null, served,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<FolderAdapterCatalog>()));
         // Deployments published by the pipeline's Deploy stage (deployments/*.json) are registered here by DeploymentSync.
         services.AddSingleton<DeploymentCatalog>();
         services.AddSingleton<IAdapterCatalog>(sp => sp.GetRequiredService<DeploymentCatalog>());

@@ -24,6 +24,8 @@ public sealed class LoraAdapter : IDisposable
     }
 
     public LoraConfig Config { get; }
+    /// <summary>The base it was trained on, saved as base_model.json beside it (null: unknown).</summary>
+    public BaseModelIdentity? BaseModel { get; set; }
     public IReadOnlyDictionary<string, LoraWeights> Modules => _modules;
 
     /// <summary>Trainable tensors in a stable order (module path, then A before B).</summary>
@@ -69,7 +71,7 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>PEFT's key for a module's A or B weight.</summary>
     public static string Key(string module, char ab) => $"{Prefix}{module}.lora_{ab}.weight";
 
-    /// <summary>Writes adapter_config.json and adapter_model.safetensors into <paramref name="directory"/>.</summary>
+    /// <summary>Writes adapter_config.json, adapter_model.safetensors and (when known) base_model.json into <paramref name="directory"/>.</summary>
     public void Save(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -80,6 +82,8 @@ public sealed class LoraAdapter : IDisposable
             tensors.Add(WeightIO.ToSafetensors(Key(module, 'B'), w.B));
         }
         SafetensorsWriter.Write(Path.Combine(directory, WeightsFileName), tensors);
+        if (BaseModel is not null) BaseModel.Save(directory);
+        else File.Delete(Path.Combine(directory, BaseModelIdentity.FileName));
         var tmp = Path.Combine(directory, LoraConfig.FileName + ".tmp");
         File.WriteAllText(tmp, Config.ToJson());
         File.Move(tmp, Path.Combine(directory, LoraConfig.FileName), overwrite: true);
@@ -124,7 +128,7 @@ public sealed class LoraAdapter : IDisposable
             var extra = raw.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
             if (extra.Count > 0)
                 throw new InvalidDataException($"{weightsPath}: {extra.Count} key(s) match no targeted module of this model: {string.Join(", ", extra.Take(3))}");
-            return new LoraAdapter(config, modules);
+            return new LoraAdapter(config, modules) { BaseModel = BaseModelIdentity.Read(directory) };
         }
         catch
         {
