@@ -24,6 +24,7 @@ public sealed partial class DeploymentSync(StorageAccount storage, HostSettings 
 {
     private static readonly string[] Wanted = [LoraConfig.FileName, LoraAdapter.WeightsFileName, BaseModelIdentity.FileName];
     private readonly Dictionary<string, Synced> _synced = new(StringComparer.Ordinal); // record blob → what is registered
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<string> _retired = []; // folders superseded at the last poll, deleted at the next
 
     private sealed record Synced(string ETag, string Name, string Directory);
@@ -42,8 +43,15 @@ public sealed partial class DeploymentSync(StorageAccount storage, HostSettings 
         }
     }
 
-    /// <summary>One poll: registers new and changed records, unregisters deleted ones. Not reentrant (the poller's loop calls it).</summary>
+    /// <summary>One poll: registers new and changed records, unregisters deleted ones (one poll at a time).</summary>
     public async Task SyncOnceAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try { await SyncAsync(ct); }
+        finally { _gate.Release(); }
+    }
+
+    private async Task SyncAsync(CancellationToken ct)
     {
         foreach (var dir in _retired) TryDelete(dir);
         _retired.Clear();

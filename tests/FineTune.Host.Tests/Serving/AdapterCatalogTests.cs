@@ -49,7 +49,8 @@ public sealed class AdapterCatalogTests
             Assert.Equal("ft:qwen2.5-0.5b:support:0123abcd", id);
             Assert.Equal([id, id + ":ckpt-epoch-1"], catalog.List().Select(e => e.Id));
             Assert.Equal(Path.Combine(root, "adapter"), ((IAdapterCatalog)catalog).Find(id)!.Directory);
-            Assert.True(catalog.Unregister("0123abcd"));
+            Assert.False(catalog.Unregister("0123abcd")); // a deployment is keyed by its name, not its job
+            Assert.True(catalog.Unregister("support"));
             Assert.Empty(catalog.List());
             Assert.Throws<ArgumentException>(() => catalog.Register("base", "bad:suffix", "job", root));
             Assert.Throws<ArgumentException>(() => catalog.Register("base", "s", "job", Path.Combine(root, "checkpoints")));

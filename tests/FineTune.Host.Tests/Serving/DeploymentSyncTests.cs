@@ -43,7 +43,10 @@ public sealed class DeploymentSyncTests(ServingFixture fx)
         while (!(await ModelIdsAsync(host.Client)).Contains(id) && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal([ServingFixture.BaseId, id, id + ":ckpt-epoch-1"], await ModelIdsAsync(host.Client));
         var cache = host.Services.GetRequiredService<DeploymentSync>().CacheDirectory;
-        Assert.False(File.Exists(Path.Combine(cache, job, "checkpoints", "epoch-1", "optimizer.safetensors")));
+        var epoch1 = ((IAdapterCatalog)host.Services.GetRequiredService<DeploymentCatalog>()).Find(id + ":ckpt-epoch-1")!.Directory;
+        Assert.StartsWith(Path.Combine(cache, job) + Path.DirectorySeparatorChar, epoch1);
+        Assert.True(File.Exists(Path.Combine(epoch1, "adapter_model.safetensors")));
+        Assert.False(File.Exists(Path.Combine(epoch1, "optimizer.safetensors")));
 
         foreach (var (served, expectedFrom) in new[] { (id, "beta"), (id + ":ckpt-epoch-1", "gamma") })
         {
