@@ -61,5 +61,10 @@ public class ResumeTests
         var a = File.ReadAllBytes(Path.Combine(straight.Adapter, "adapter_model.safetensors"));
         var b = File.ReadAllBytes(Path.Combine(resumed.Adapter, "adapter_model.safetensors"));
         Assert.Equal(a, b);
+        // Every adapter written names the base it was trained on (serving refuses it on another).
+        var trainedOn = FineTune.Models.Lora.BaseModelIdentity.Of(model);
+        Assert.NotEmpty(straight.Checkpoints);
+        foreach (var folder in straight.Checkpoints.Append(straight.Adapter).Append(resumed.Adapter))
+            Assert.Equal(trainedOn, FineTune.Models.Lora.BaseModelIdentity.Read(folder));
     }
 }
