@@ -59,6 +59,8 @@ public sealed class EngineIntegrationTests
             Assert.InRange(output["tunedScore"]!.GetValue<double>(), 0, 1);
             Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Adapters, $"{id}/adapter_model.safetensors"));
             Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Adapters, $"{id}/adapter_config.json"));
+            var trainedOn = JsonNode.Parse((await host.Storage.Blobs.ReadTextAsync(Containers.Adapters, $"{id}/base_model.json"))!)!; // what serving checks
+            Assert.Equal("qwen2", trainedOn["model_type"]!.GetValue<string>());
             var results = JsonNode.Parse((await host.Storage.Blobs.ReadTextAsync(Containers.Jobs, $"{id}/evaluate/results.json"))!)!;
             Assert.Equal("Deploy", results["gate"]!["outcome"]!.GetValue<string>());
             Assert.NotNull(results["report"]!["results"]!["base"]);
