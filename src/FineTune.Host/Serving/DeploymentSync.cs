@@ -75,8 +75,8 @@ public sealed partial class DeploymentSync(StorageAccount storage, HostSettings 
             try
             {
                 var id = ModelIds.Deployment(served.Id, name, jobId);
-                var trainedOn = BaseModelIdentity.Read(DeploymentCatalog.FinalAdapter(dir));
-                if (served.Refusal(id, trainedOn, baseModel) is { } refusal)
+                var (trainedOn, unreadable) = ReadBase(DeploymentCatalog.FinalAdapter(dir));
+                if ((unreadable is null ? served.Refusal(id, trainedOn, baseModel) : $"adapter '{id}': {unreadable}") is { } refusal)
                 {
                     catalog.Refuse(name, jobId, refusal);
                     LogRefused(blob.Name, refusal);
@@ -91,9 +91,9 @@ public sealed partial class DeploymentSync(StorageAccount storage, HostSettings 
                 if (known is not null && known.Directory != dir) _retired.Add(known.Directory);
                 _synced[blob.Name] = new Synced(blob.ETag, name, dir);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidDataException)
+            catch (ArgumentException e)
             {
-                LogNotServed(blob.Name, e.Message); // no adapter (yet), a name that cannot be an id, a broken base_model.json: retried next poll
+                LogNotServed(blob.Name, e.Message); // no adapter (yet), or a name that cannot be an id: retried next poll
                 TryDelete(dir);
             }
         }
@@ -135,10 +135,21 @@ public sealed partial class DeploymentSync(StorageAccount storage, HostSettings 
         await DownloadAsync(prefix, dir, ct);
     }
 
+    private static (BaseModelIdentity? Identity, string? Unreadable) ReadBase(string adapterDirectory)
+    {
+        try { return (BaseModelIdentity.Read(adapterDirectory), null); }
+        catch (InvalidDataException e) { return (null, $"its {BaseModelIdentity.FileName} is unreadable: {e.Message}"); }
+    }
+
+    /// <summary>Deletes a version folder, and its job's folder when that is left empty.</summary>
     private static void TryDelete(string dir)
     {
-        try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // retried never: a leftover folder costs disk only
+        try
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Path.GetDirectoryName(dir) is { } job && Directory.Exists(job) && !Directory.EnumerateFileSystemEntries(job).Any()) Directory.Delete(job);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // never retried: a leftover folder costs disk only
     }
 
     /// <summary>Copies adapter_config.json and adapter_model.safetensors files under the prefix, keeping their relative paths.</summary>

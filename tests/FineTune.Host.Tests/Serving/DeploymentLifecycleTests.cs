@@ -117,7 +117,7 @@ public sealed class DeploymentLifecycleTests(ServingFixture fx) : IDisposable
         await UntilAsync(async () => !(await ModelIdsAsync(host)).Contains(second), "the removal");
         Assert.Equal([ServingFixture.BaseId], await ModelIdsAsync(host));
         Assert.Equal("model_not_found", await ErrorCodeAsync(host, second));
-        await UntilAsync(() => Task.FromResult(!Directory.Exists(current)), "the removed folder's deletion");
+        await UntilAsync(() => Task.FromResult(!Directory.Exists(Path.GetDirectoryName(current))), "the removed job's cache folder's deletion");
     }
 
     [Fact]
