@@ -4,6 +4,7 @@ using FineTune.Pipeline.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FineTune.Functions;
 
@@ -62,7 +63,7 @@ public static class Activities
     internal static async Task<TOut> Run<TActivity, TIn, TOut>(TIn input, FunctionContext ctx) where TActivity : TaskActivity<TIn, TOut>
     {
         var name = typeof(TActivity).Name;
-        var activity = new LoggedActivity(ActivatorUtilities.CreateInstance<TActivity>(ctx.InstanceServices), name, ctx.GetLogger(typeof(TActivity).FullName!));
+        var activity = new LoggedActivity(ActivatorUtilities.CreateInstance<TActivity>(ctx.InstanceServices), name, ctx.InstanceServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TActivity).FullName!));
         return (TOut)(await activity.RunAsync(new ShellActivityContext(name, ctx.InvocationId), input))!;
     }
 
