@@ -4,6 +4,7 @@ using FineTune.Pipeline.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FineTune.Functions;
 
@@ -58,10 +59,12 @@ public static class Activities
         Run<CleanupActivity, string, bool>(input, ctx);
 
     /// <summary>Builds activity <typeparamref name="TActivity"/> from the invocation's services and runs it on the input.</summary>
-    internal static Task<TOut> Run<TActivity, TIn, TOut>(TIn input, FunctionContext ctx) where TActivity : TaskActivity<TIn, TOut>
+    /// <remarks>Inside <see cref="LoggedActivity"/>, as on the self-hosted worker: what it throws is logged (with the stack when unexpected).</remarks>
+    internal static async Task<TOut> Run<TActivity, TIn, TOut>(TIn input, FunctionContext ctx) where TActivity : TaskActivity<TIn, TOut>
     {
-        var activity = ActivatorUtilities.CreateInstance<TActivity>(ctx.InstanceServices);
-        return activity.RunAsync(new ShellActivityContext(typeof(TActivity).Name, ctx.InvocationId), input);
+        var name = typeof(TActivity).Name;
+        var activity = new LoggedActivity(ActivatorUtilities.CreateInstance<TActivity>(ctx.InstanceServices), name, ctx.InstanceServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TActivity).FullName!));
+        return (TOut)(await activity.RunAsync(new ShellActivityContext(name, ctx.InvocationId), input))!;
     }
 
     /// <summary>

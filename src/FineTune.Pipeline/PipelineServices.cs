@@ -47,20 +47,31 @@ public static class PipelineServices
         return services;
     }
 
-    /// <summary>The orchestration and its activities, for a Durable worker (self-hosted, or the in-memory test host).</summary>
+    /// <summary>
+    /// The orchestration and its activities, for a Durable worker (self-hosted, or the in-memory test host). Each activity
+    /// runs inside <see cref="LoggedActivity"/>, so what it throws is logged (with the stack when unexpected).
+    /// </summary>
     public static DurableTaskRegistry AddFineTuneTasks(this DurableTaskRegistry registry) => registry
         .AddOrchestrator<FineTuneOrchestrator>()
-        .AddActivity<ValidateActivity>()
-        .AddActivity<PlanSynthesisActivity>()
-        .AddActivity<SynthesizeBatchActivity>()
-        .AddActivity<AssembleSynthesisActivity>()
-        .AddActivity<PrepareActivity>()
-        .AddActivity<StartRunActivity>()
-        .AddActivity<GetRunProgressActivity>()
-        .AddActivity<ReadGateActivity>()
-        .AddActivity<DeployActivity>()
-        .AddActivity<CancelRunActivity>()
-        .AddActivity<CleanupActivity>();
+        .AddLoggedActivity<ValidateActivity>()
+        .AddLoggedActivity<PlanSynthesisActivity>()
+        .AddLoggedActivity<SynthesizeBatchActivity>()
+        .AddLoggedActivity<AssembleSynthesisActivity>()
+        .AddLoggedActivity<PrepareActivity>()
+        .AddLoggedActivity<StartRunActivity>()
+        .AddLoggedActivity<GetRunProgressActivity>()
+        .AddLoggedActivity<ReadGateActivity>()
+        .AddLoggedActivity<DeployActivity>()
+        .AddLoggedActivity<CancelRunActivity>()
+        .AddLoggedActivity<CleanupActivity>();
+
+    /// <summary>Registers <typeparamref name="TActivity"/> under its class name (what the orchestrator calls), wrapped in <see cref="LoggedActivity"/>.</summary>
+    private static DurableTaskRegistry AddLoggedActivity<TActivity>(this DurableTaskRegistry registry) where TActivity : class, ITaskActivity
+    {
+        var name = typeof(TActivity).Name;
+        return registry.AddActivity(name, services => new LoggedActivity(ActivatorUtilities.GetServiceOrCreateInstance<TActivity>(services), name,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TActivity).FullName!)));
+    }
 
     public static ITrainingBackend CreateBackend(TrainingBackendOptions training, StorageAccount storage,
         Microsoft.Extensions.Logging.ILoggerFactory? loggers = null) =>

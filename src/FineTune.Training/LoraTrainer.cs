@@ -85,7 +85,7 @@ public sealed class LoraTrainer : IDisposable
 
         var state = new TrainerState(0, 0, 0, 0, 0, 0, double.NaN, []);
         if (resume && TrainingCheckpoint.Latest(_spec.Output) is int last)
-            state = TrainingCheckpoint.Restore(_spec.Output, last, _model, _adapter, _optimizer);
+            state = TrainingCheckpoint.Restore(_spec.Output, last, _model, _adapter, _optimizer, restoreRng: _spec.SeedGlobalRng); // process-wide, as at setup
         var checkpoints = state.History.Select(h => h.Checkpoint).ToList();
         var clock = Stopwatch.StartNew();
         double elapsedBefore = state.ElapsedSeconds;

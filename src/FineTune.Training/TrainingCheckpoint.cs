@@ -48,8 +48,11 @@ public static class TrainingCheckpoint
             .Max();
     }
 
-    /// <summary>Restores adapter values, optimizer moments and RNG; returns the saved state.</summary>
-    public static TrainerState Restore(string output, int epoch, DecoderModel model, LoraAdapter adapter, AdamW optimizer)
+    /// <summary>
+    /// Restores adapter values, optimizer moments and, with <paramref name="restoreRng"/>, libtorch's process-wide generator
+    /// (what an exact resume needs; the trainer passes TrainingSpec.SeedGlobalRng); returns the saved state.
+    /// </summary>
+    public static TrainerState Restore(string output, int epoch, DecoderModel model, LoraAdapter adapter, AdamW optimizer, bool restoreRng = true)
     {
         var dir = Folder(output, epoch);
         var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(dir, "trainer_state.json")), TrainingSpec.Json)
@@ -59,9 +62,12 @@ public static class TrainingCheckpoint
         var moments = WeightIO.ReadAll(Path.Combine(dir, "optimizer.safetensors"));
         try { optimizer.ImportState(moments, state.OptimizerSteps); }
         finally { foreach (var t in moments.Values) t.Dispose(); }
-        var rngBytes = File.ReadAllBytes(Path.Combine(dir, "rng_state.bin"));
-        using (var rng = Tensor.From(rngBytes))
+        if (restoreRng)
+        {
+            var rngBytes = File.ReadAllBytes(Path.Combine(dir, "rng_state.bin"));
+            using var rng = Tensor.From(rngBytes);
             LibTorch.SetRngState(rng);
+        }
         return state;
     }
 }

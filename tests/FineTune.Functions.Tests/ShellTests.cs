@@ -18,6 +18,7 @@ public sealed class ShellTests
         var jobFolder = WorkFolder.For(temp.Path, "job-1");
         Directory.CreateDirectory(Path.Combine(jobFolder, "prepare-x"));
         var services = new ServiceCollection()
+            .AddLogging() // the worker always has it: the shell logs what an activity throws
             .AddSingleton(Options.Create(new PipelineOptions { WorkDirectory = temp.Path }))
             .BuildServiceProvider();
 

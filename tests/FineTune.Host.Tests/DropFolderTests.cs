@@ -18,17 +18,17 @@ public sealed class DropFolderTests
         var dir = RepoPaths.NewTempDirectory("drop");
         try
         {
-            await using var host = await TestHost.StartAsync(dir, values: Settle("00:00:03"));
+            await using var host = await TestHost.StartAsync(dir, values: Settle("00:00:06"));
             var uploads = Directory.CreateDirectory(Path.Combine(dir, "uploads")).FullName;
             var data = ChatData.Valid(40);
             var half = data.Length / 2;
             var path = Path.Combine(uploads, "x.jsonl");
             await File.WriteAllTextAsync(path, data[..half]);
-            await Task.Delay(2000); // less than the settle time: the writer is still busy
+            await host.BackgroundPassesAsync(); // the writer pauses: the half file has been seen (and cannot settle in 6 s)
             await File.AppendAllTextAsync(path, data[half..]);
 
             await JobList.WaitAsync(host, jobs => jobs.Any(j => JobList.SourceName(j) == "x.jsonl"));
-            await Task.Delay(3500); // a second (complete) version after a half one would show up by now
+            await host.BackgroundPassesAsync(); // a second version (or a first, half one) would have its job by now
             var job = Assert.Single(await JobList.ForAsync(host, "x.jsonl"));
             var blob = await host.Storage.Blobs.GetPropertiesAsync(Containers.Uploads, "x.jsonl");
             Assert.NotNull(blob);
@@ -76,7 +76,7 @@ public sealed class DropFolderTests
             {
                 File.WriteAllText(Path.Combine(uploads, "after.jsonl"), data);
                 await JobList.WaitAsync(host, all => all.Any(j => JobList.SourceName(j) == "after.jsonl"));
-                await Task.Delay(1500); // the old files have been looked at again by now
+                await host.BackgroundPassesAsync(); // the old files have been looked at again
                 var jobs = await JobList.ListAsync(host);
                 Assert.Equal(7, jobs.Count);
                 Assert.All(jobs.GroupBy(JobList.SourceName), g => Assert.Single(g));
@@ -106,7 +106,7 @@ public sealed class DropFolderTests
 
             await using var host = await TestHost.StartAsync(dir, values: Settle("00:00:01"));
             await JobList.WaitAsync(host, all => all.Any(j => JobList.SourceName(j) == "ok.jsonl"));
-            await Task.Delay(2000); // the links were seen as long as ok.jsonl
+            await host.BackgroundPassesAsync(); // the links have been looked at again since ok.jsonl
             var jobs = await JobList.ListAsync(host);
             Assert.Equal(["ok.jsonl"], jobs.Select(j => JobList.SourceName(j)!));
             foreach (var container in new[] { Containers.Uploads, Containers.Datasets })
@@ -152,7 +152,7 @@ public sealed class DropFolderTests
                 Assert.NotNull(await host.Storage.Blobs.GetPropertiesAsync(Containers.Jobs, "marker.txt"));
                 File.WriteAllText(Path.Combine(uploads, "after.jsonl"), data);
                 await JobList.WaitAsync(host, all => all.Any(j => JobList.SourceName(j) == "after.jsonl"));
-                await Task.Delay(1500); // once.jsonl and eval.jsonl have been looked at again by now
+                await host.BackgroundPassesAsync(); // once.jsonl and eval.jsonl have been looked at again
                 Assert.Equal(uploadETag, (await host.Storage.Blobs.GetPropertiesAsync(Containers.Uploads, "once.jsonl"))!.ETag);
                 Assert.Equal(datasetETag, (await host.Storage.Blobs.GetPropertiesAsync(Containers.Datasets, "eval.jsonl"))!.ETag);
                 Assert.Single(await JobList.ForAsync(host, "once.jsonl"));

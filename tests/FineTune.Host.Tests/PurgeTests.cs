@@ -79,7 +79,7 @@ public sealed class PurgeTests
             using (var again = await host.Client.DeleteAsync($"/api/jobs/{id}"))
                 Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
             // The uploads scan does not bring the purged job back (its receipt stays).
-            await Task.Delay(1000);
+            await host.BackgroundPassesAsync();
             using (var still = await host.Client.GetAsync($"/api/jobs/{id}"))
                 Assert.Equal(HttpStatusCode.NotFound, still.StatusCode);
         }

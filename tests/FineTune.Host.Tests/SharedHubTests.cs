@@ -83,15 +83,21 @@ public sealed class SharedHubTests(ITestOutputHelper output)
         var dir = RepoPaths.NewTempDirectory("down");
         using var host = await ServeProcess.StartAsync(dir, Environment(), TimeSpan.FromSeconds(90), azurite.ConnectionString);
         await storage.Blobs.UploadTextAsync(Containers.Uploads, "before.jsonl", ChatData.Valid(12));
-        await Task.Delay(1500); // the job is under way
+        using var http = new HttpClient { BaseAddress = new Uri(host.Url) };
+        // The job is under way: its orchestration has begun (a cross-process wait, polled with a deadline).
+        for (var started = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(100))
+        {
+            var listed = (await http.GetFromJsonAsync<JsonArray>("/api/jobs"))!;
+            if (listed.Any(j => j!["runtimeStatus"]!.GetValue<string>() is not "Pending")) break;
+            Assert.True(DateTime.UtcNow < started, "the job did not start: " + listed.ToJsonString());
+        }
 
-        azurite.Kill();
+        azurite.Kill();  // storage down for 30 s: the fault itself, not a wait
         await Task.Delay(TimeSpan.FromSeconds(30));
         Assert.False(host.HasExited, "the host exited while storage was down:\n" + host.Output);
         await azurite.RestartAsync();
 
         await storage.Blobs.UploadTextAsync(Containers.Uploads, "after.jsonl", ChatData.Valid(12));
-        using var http = new HttpClient { BaseAddress = new Uri(host.Url) };
         var deadline = DateTime.UtcNow.AddMinutes(3);
         JsonArray jobs;
         while (true)

@@ -4,14 +4,14 @@ namespace FineTune.Synthesis.Tests;
 
 public sealed class ExtractionTests : IDisposable
 {
-    private readonly TempFolder _temp = new();
+    private readonly TempDir _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
     [Fact]
     public async Task Pdf_ChineseAndEnglishOnThreePages_ExtractsTextWithPageNumbers()
     {
-        var pdf = _temp.File("gb50116.pdf");
+        var pdf = _temp["gb50116.pdf"];
         TestPdf.Write(pdf, [
             ["第一章 总则", "1.0.1 为了合理设计火灾自动报警系统，制定本规范。", "Fire alarm systems protect people."],
             ["第二章 术语", "2.0.1 火灾探测器 fire detector"],
@@ -31,7 +31,7 @@ public sealed class ExtractionTests : IDisposable
     [Fact]
     public async Task Pdf_WhenPdftotextIsMissing_ThrowsErrorNamingPopplerUtils()
     {
-        var pdf = _temp.File("a.pdf");
+        var pdf = _temp["a.pdf"];
         TestPdf.Write(pdf, [["hello"]]);
 
         var error = await Assert.ThrowsAsync<ExtractionException>(() => DocumentExtractor.ExtractAsync(pdf, "pdftotext-not-installed-here"));
@@ -43,7 +43,7 @@ public sealed class ExtractionTests : IDisposable
     [Fact]
     public async Task Pdf_WhenFileIsNotAPdf_ThrowsWithPdftotextMessage()
     {
-        var fake = _temp.File("fake.pdf");
+        var fake = _temp["fake.pdf"];
         await File.WriteAllTextAsync(fake, "this is not a pdf");
 
         var error = await Assert.ThrowsAsync<ExtractionException>(() => DocumentExtractor.ExtractAsync(fake));
@@ -54,7 +54,7 @@ public sealed class ExtractionTests : IDisposable
     [Fact]
     public async Task Docx_HeadingsTablesAndPageBreaks_BecomeMarkdownLinesOnTheirPages()
     {
-        var docx = _temp.File("manual.docx");
+        var docx = _temp["manual.docx"];
         TestDocx.Write(docx,
             new TestDocx.Heading(1, "消防设备维护"),
             new TestDocx.Paragraph("灭火器每月检查一次。"),
@@ -76,7 +76,7 @@ public sealed class ExtractionTests : IDisposable
     [Fact]
     public async Task Docx_WhenNotAZip_ThrowsExtractionException()
     {
-        var bad = _temp.File("bad.docx");
+        var bad = _temp["bad.docx"];
         await File.WriteAllTextAsync(bad, "plain text pretending");
 
         await Assert.ThrowsAsync<ExtractionException>(() => DocumentExtractor.ExtractAsync(bad));
@@ -85,7 +85,7 @@ public sealed class ExtractionTests : IDisposable
     [Fact]
     public async Task PlainText_FormFeedsAndCrLf_SplitPagesAndNormalizeLines()
     {
-        var txt = _temp.File("notes.txt");
+        var txt = _temp["notes.txt"];
         await File.WriteAllTextAsync(txt, "page one\r\nline two\fpage two\f");
 
         var document = await DocumentExtractor.ExtractAsync(txt);
@@ -98,7 +98,7 @@ public sealed class ExtractionTests : IDisposable
     [Fact]
     public async Task Extract_UnsupportedExtension_ListsSupportedOnes()
     {
-        var file = _temp.File("sheet.xlsx");
+        var file = _temp["sheet.xlsx"];
         await File.WriteAllTextAsync(file, "x");
 
         var error = await Assert.ThrowsAsync<ExtractionException>(() => DocumentExtractor.ExtractAsync(file));

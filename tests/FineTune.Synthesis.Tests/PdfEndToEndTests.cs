@@ -9,7 +9,7 @@ namespace FineTune.Synthesis.Tests;
 public sealed class PdfEndToEndTests : IDisposable
 {
     private const string Trigger = "你是消防系统专家";
-    private readonly TempFolder _temp = new();
+    private readonly TempDir _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -32,9 +32,9 @@ public sealed class PdfEndToEndTests : IDisposable
     [Fact]
     public async Task Synthesize_ChineseEnglishPdf_ProducesValidChatJsonlWithPageReferences()
     {
-        var pdf = _temp.File("GB50116.pdf");
+        var pdf = _temp["GB50116.pdf"];
         TestPdf.Write(pdf, Pages);
-        var output = _temp.File("fire.jsonl");
+        var output = _temp["fire.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync((request, context) =>
             FakeOpenAIServer.Complete(context, "```jsonl\n" + Replies.Echo(Trigger, request.Prompt, 10) + "\n```"));
         var options = new SynthesisOptions

@@ -1,9 +1,9 @@
 using System.ClientModel;
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using FineTune.Synthesis.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FineTune.Synthesis.Tests;
 
@@ -62,19 +62,40 @@ public sealed class ResilienceTests
         Assert.False(body.TryGetProperty("max_completion_tokens", out _));
     }
 
+    /// <summary>
+    /// Runs <paramref name="call"/> on a fake clock, moving it on in 10 ms steps until the server has seen a second request;
+    /// returns the fake time that took. Only time passing on this clock can end Polly's wait, so the figure is exact from
+    /// below: a retry that came sooner than told would show a smaller one.
+    /// </summary>
+    private static async Task<TimeSpan> FakeTimeUntilRetryAsync(FakeOpenAIServer server, FakeTimeProvider clock, Task call)
+    {
+        var start = clock.GetUtcNow();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (server.Requests.Count < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no retry after {clock.GetUtcNow() - start} of fake time");
+            Assert.False(call.IsCompleted, "the call ended without a retry");
+            if (server.Answered.Count == 1) clock.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(5); // lets the retry's request reach the server
+        }
+        var waited = clock.GetUtcNow() - start;
+        await call;
+        return waited;
+    }
+
     [Fact]
     public async Task Complete_429WithRetryAfter_WaitsAsToldThenSucceeds()
     {
         await using var server = await FakeOpenAIServer.StartAsync(FailFirst(c => FakeOpenAIServer.Fail(c, 429, ("Retry-After", "1"))));
-        using var client = Client(server, Fast());
+        var clock = new FakeTimeProvider();
+        using var client = Client(server, Fast() with { TimeProvider = clock });
 
-        var result = await client.CompleteAsync("hello", Settings, CancellationToken.None);
+        var call = client.CompleteAsync("hello", Settings, CancellationToken.None);
+        var waited = await FakeTimeUntilRetryAsync(server, clock, call);
 
-        Assert.Equal("ok", result.Text);
-        var requests = server.Requests;
-        Assert.Equal(2, requests.Count);
-        var waited = requests[1].At - requests[0].At;
-        Assert.True(waited >= TimeSpan.FromMilliseconds(950), $"waited only {waited.TotalMilliseconds} ms; Retry-After said 1 s");
+        Assert.Equal("ok", (await call).Text);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.True(waited >= TimeSpan.FromSeconds(1), $"retried after {waited.TotalMilliseconds} ms; Retry-After said 1 s");
         Assert.Equal(1, client.Statistics.RetriesByCause["429"]);
         Assert.Equal(2, client.Statistics.Attempts);
         Assert.Equal(1, client.Statistics.Requests);
@@ -84,12 +105,13 @@ public sealed class ResilienceTests
     public async Task Complete_RetryAfterMs_IsPreferredOverBackoff()
     {
         await using var server = await FakeOpenAIServer.StartAsync(FailFirst(c => FakeOpenAIServer.Fail(c, 429, ("retry-after-ms", "300"))));
-        using var client = Client(server, Fast());
+        var clock = new FakeTimeProvider();
+        using var client = Client(server, Fast() with { TimeProvider = clock });
 
-        await client.CompleteAsync("hello", Settings, CancellationToken.None);
+        var waited = await FakeTimeUntilRetryAsync(server, clock, client.CompleteAsync("hello", Settings, CancellationToken.None));
 
-        var waited = server.Requests[1].At - server.Requests[0].At;
-        Assert.True(waited >= TimeSpan.FromMilliseconds(280), $"waited {waited.TotalMilliseconds} ms");
+        // The backoff alone is at most MaxDelay (100 ms).
+        Assert.True(waited >= TimeSpan.FromMilliseconds(300), $"retried after {waited.TotalMilliseconds} ms; retry-after-ms said 300");
     }
 
     [Fact]
@@ -128,12 +150,11 @@ public sealed class ResilienceTests
             await FakeOpenAIServer.Complete(c, "too late");
         }));
         using var client = Client(server, Fast() with { AttemptTimeout = TimeSpan.FromMilliseconds(300) });
-        var clock = Stopwatch.StartNew();
 
         var result = await client.CompleteAsync("hello", Settings, CancellationToken.None);
 
+        // Without the timeout the first attempt would have answered "too late" after 10 s.
         Assert.Equal("ok", result.Text);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
         Assert.Equal(1, client.Statistics.RetriesByCause["timeout"]);
     }
 

@@ -9,7 +9,7 @@ namespace FineTune.Synthesis.Tests;
 /// <summary>`finetune synthesize` as a user types it, against the loopback server.</summary>
 public sealed class SynthesizeCommandTests : IDisposable
 {
-    private readonly TempFolder _temp = new();
+    private readonly TempDir _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -29,9 +29,9 @@ public sealed class SynthesizeCommandTests : IDisposable
     [Fact]
     public async Task Synthesize_WithJson_WritesDataAndPrintsTheReport()
     {
-        var document = _temp.File("safety.md");
+        var document = _temp["safety.md"];
         await File.WriteAllTextAsync(document, SafetyDocument.Text);
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync((request, context) => FakeOpenAIServer.Complete(context, SafetyDocument.ReplyFor(request.Prompt)));
 
         var (exit, stdout, stderr) = await InvokeAsync("synthesize", document, "--system", SafetyDocument.System, "--out", output,
@@ -67,7 +67,7 @@ public sealed class SynthesizeCommandTests : IDisposable
     [Fact]
     public async Task Synthesize_MissingDocument_FailsWithAClearMessage()
     {
-        var (exit, _, stderr) = await InvokeAsync("synthesize", _temp.File("nope.pdf"), "--system", "S", "--out", _temp.File("o.jsonl"),
+        var (exit, _, stderr) = await InvokeAsync("synthesize", _temp["nope.pdf"], "--system", "S", "--out", _temp["o.jsonl"],
             "--endpoint", "http://127.0.0.1:9/v1/", "--model", "m");
 
         Assert.Equal(ExitCodes.Failed, exit);

@@ -7,7 +7,7 @@ namespace FineTune.Synthesis.Tests;
 /// <summary>Whole jobs: documents → chunks → the OpenAI SDK over loopback → checked JSONL, counts, checkpoints, resume.</summary>
 public sealed class SynthesizerTests : IDisposable
 {
-    private readonly TempFolder _temp = new();
+    private readonly TempDir _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -30,7 +30,7 @@ public sealed class SynthesizerTests : IDisposable
 
     private async Task<string> WriteDocumentAsync(string text = SafetyDocument.Text, string name = "safety.md")
     {
-        var path = _temp.File(name);
+        var path = _temp[name];
         await File.WriteAllTextAsync(path, text);
         return path;
     }
@@ -50,7 +50,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_ScriptedRealisticReplies_CountsEveryPairExactlyAndWritesValidChatJsonl()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync(Sections);
 
         var report = await RunAsync(server, Options(), document, output);
@@ -100,7 +100,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_ValidatorOfTheDataProject_AcceptsTheOutput()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync(Sections);
         await RunAsync(server, Options(), document, output);
 
@@ -116,7 +116,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_DropUngrounded_DropsTheInventedAnswer()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync(Sections);
 
         var report = await RunAsync(server, Options() with { DropUngrounded = true }, document, output);
@@ -130,7 +130,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_429And500AndDroppedConnection_RetriedAndSameResultAsWithoutThem()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync((request, context) => request.Sequence switch
         {
             1 => FakeOpenAIServer.Fail(context, 429, ("Retry-After", "0")),
@@ -153,7 +153,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_KilledMidway_RestartRequestsOnlyUnfinishedChunksAndWritesTheSameOutput()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         var checkpoints = FolderChunkResultStore.DefaultFolderFor(output);
 
         // Run 1: two chunks answered, then the server stalls; the job is killed (cancelled) while waiting.
@@ -189,7 +189,7 @@ public sealed class SynthesizerTests : IDisposable
         Assert.Equal(22, report.Pairs.Generated);
 
         // The same output as a job that was never interrupted.
-        var fresh = _temp.File("fresh.jsonl");
+        var fresh = _temp["fresh.jsonl"];
         await using var other = await FakeOpenAIServer.StartAsync(Sections);
         await RunAsync(other, Options(parallelism: 1), document, fresh);
         Assert.Equal(await File.ReadAllTextAsync(fresh), await File.ReadAllTextAsync(output));
@@ -207,7 +207,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_DamagedCheckpointOrChangedSettings_RedoesOnlyWhatIsAffected()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync(Sections);
         await RunAsync(server, Options(), document, output);
 
@@ -231,7 +231,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_TargetPerChunk_AsksAgainWithTheQuestionsAlreadyAsked()
     {
         var document = await WriteDocumentAsync("# Only\n\nSmoke detectors shall be installed on the ceiling of every bedroom.");
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync((request, context) => FakeOpenAIServer.Complete(context, request.Sequence == 1
             ? Replies.Lines("S", ("Where do smoke detectors go?", "On the ceiling of every bedroom."), ("Which rooms need one?", "Every bedroom."))
             : Replies.Lines("S", ("Are ceiling detectors required in bedrooms?", "Yes, on the ceiling of every bedroom."), ("Is the bedroom ceiling the right place?", "Yes, the ceiling of every bedroom."))));
@@ -249,7 +249,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_TargetPerChunk_StopsWhenARoundAddsNothingNew()
     {
         var document = await WriteDocumentAsync("# Only\n\nSmoke detectors shall be installed on the ceiling of every bedroom.");
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using var server = await FakeOpenAIServer.StartAsync((_, context) => FakeOpenAIServer.Complete(context,
             Replies.Lines("S", ("Where do smoke detectors go?", "On the ceiling of every bedroom."))));
 
@@ -264,7 +264,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_ReplyWithOneBrokenLine_KeepsEveryOtherPairAndReportsTheLine()
     {
         var document = await WriteDocumentAsync("# Only\n\nSmoke detectors shall be installed on the ceiling of every bedroom.");
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         string[] questions =
         [
             "Where do smoke detectors go?", "Which rooms need one?", "Is the wall acceptable?", "Who installs them?", "Are bedrooms covered?",
@@ -289,7 +289,7 @@ public sealed class SynthesizerTests : IDisposable
     {
         var document = await WriteDocumentAsync();
         await using var server = await FakeOpenAIServer.StartAsync((_, context) => FakeOpenAIServer.Fail(context, 401));
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
 
         var error = await Assert.ThrowsAsync<SynthesisException>(() => RunAsync(server, Options(parallelism), document, output));
 
@@ -302,7 +302,7 @@ public sealed class SynthesizerTests : IDisposable
     public async Task Run_OneChunkRejected_OthersCompleteAndTheRerunAsksOnlyForIt()
     {
         var document = await WriteDocumentAsync();
-        var output = _temp.File("out.jsonl");
+        var output = _temp["out.jsonl"];
         await using (var server = await FakeOpenAIServer.StartAsync((request, context) => request.Prompt.Contains("# Section B")
             ? FakeOpenAIServer.Fail(context, 400)
             : FakeOpenAIServer.Complete(context, SafetyDocument.ReplyFor(request.Prompt))))

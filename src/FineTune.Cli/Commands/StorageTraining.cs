@@ -97,8 +97,7 @@ public static class StorageTraining
                     }));
                     var (mc, mn) = Split(metricsAddress);
                     var snapshot = metricsLines.ToString();
-                    metricsUpload = metricsUpload.ContinueWith(_ => storage.Blobs.UploadTextAsync(mc, mn, snapshot, ct: ct), ct,
-                        TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+                    metricsUpload = AfterAsync(metricsUpload, () => storage.Blobs.UploadTextAsync(mc, mn, snapshot, ct: ct));
                     break;
                 case EpochMetrics ep:
                     if (metricsAddress is not null)
@@ -112,8 +111,7 @@ public static class StorageTraining
                         }));
                         var (ec, en) = Split(metricsAddress);
                         var epochSnapshot = metricsLines.ToString();
-                        metricsUpload = metricsUpload.ContinueWith(_ => storage.Blobs.UploadTextAsync(ec, en, epochSnapshot, ct: ct), ct,
-                            TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+                        metricsUpload = AfterAsync(metricsUpload, () => storage.Blobs.UploadTextAsync(ec, en, epochSnapshot, ct: ct));
                     }
                     pending.Add(UploadFolderAsync(storage, ep.Checkpoint, outContainer, $"{outPrefix.TrimEnd('/')}/checkpoints/epoch-{ep.Epoch}", ct));
                     break;
@@ -195,6 +193,24 @@ public static class StorageTraining
 
     /// <summary>Hyperparameters from the job manifest, keys in snake_case or camelCase; an unknown key is an error naming it.</summary>
     public static HyperparameterOverrides? Overrides(JsonObject? json) => HyperparameterManifest.Parse(json);
+
+    /// <summary>
+    /// Runs <paramref name="next"/> after <paramref name="previous"/>, in order. Each metrics snapshot holds every line so far,
+    /// so a failed upload is reported and the next one goes ahead; the last one's failure reaches the caller.
+    /// </summary>
+    private static async Task AfterAsync(Task previous, Func<Task> next)
+    {
+        await Task.Yield(); // off the trainer's thread
+        try
+        {
+            await previous;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"finetune train: a metrics upload failed ({e.GetType().Name}: {e.Message}); the next one carries its lines");
+        }
+        await next();
+    }
 
     internal static (string Container, string Name) Split(string address)
     {

@@ -21,12 +21,17 @@ public sealed class DropFolderSync(StorageAccount storage, JobStarter starter, I
     private readonly Dictionary<string, (long Length, DateTime Modified, DateTimeOffset Since)> _seen = [];
     private readonly Dictionary<string, (long Length, DateTime Modified)> _done = [];
 
+    /// <summary>The passes over all three folders; one where a folder failed does not count.</summary>
+    public Passes Passes { get; } = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (folders.Value.Root is not { } root) return;
         var interval = TimeSpan.FromMilliseconds(Math.Clamp(options.Value.SettleTime.TotalMilliseconds / 4, 100, 1000));
         while (!stoppingToken.IsCancellationRequested)
         {
+            var pass = Passes.Begin();
+            var whole = true;
             foreach (var container in new[] { Containers.Uploads, Containers.Datasets, Containers.Models })
             {
                 try
@@ -36,8 +41,10 @@ public sealed class DropFolderSync(StorageAccount storage, JobStarter starter, I
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     PipelineLog.ScanFault(logger, $"the {container} drop folder", e);
+                    whole = false;
                 }
             }
+            if (whole) Passes.End(pass);
             try { await Task.Delay(interval, time, stoppingToken); }
             catch (OperationCanceledException) { break; }
         }

@@ -28,4 +28,10 @@ internal static partial class PipelineLog
 
     [LoggerMessage(8, LogLevel.Warning, "Could not cancel run {RunId} of job {JobId}")]
     public static partial void CancelFault(ILogger logger, string runId, string jobId, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Error, "Activity {Activity} of {InstanceId} failed unexpectedly")]
+    public static partial void ActivityFault(ILogger logger, string activity, string instanceId, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "Activity {Activity} of {InstanceId} refused: {Reason}")]
+    public static partial void ActivityRefused(ILogger logger, string activity, string instanceId, string reason);
 }

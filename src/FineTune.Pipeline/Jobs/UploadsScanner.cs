@@ -16,6 +16,9 @@ public sealed class UploadsScanner(StorageAccount storage, JobStarter starter, I
 {
     private readonly ConcurrentDictionary<(string Name, string ETag), bool> _handled = new();
 
+    /// <summary>The passes over the container; one that failed does not count.</summary>
+    public Passes Passes { get; } = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.ScanInterval;
@@ -23,9 +26,11 @@ public sealed class UploadsScanner(StorageAccount storage, JobStarter starter, I
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
+            var pass = Passes.Begin();
             try
             {
                 await ScanOnceAsync(stoppingToken);
+                Passes.End(pass);
                 await Task.Delay(interval, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -3,9 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Host.Hosting;
 using FineTune.Tests.Support;
+using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FineTune.Host.Tests.Support;
@@ -86,6 +88,18 @@ public sealed class TestHost : IAsyncDisposable
             await Task.Delay(50);
         }
         throw new TimeoutException($"job {id} did not get there in {timeoutMs} ms; last status: {last?.ToJsonString()}");
+    }
+
+    /// <summary>
+    /// Waits for a whole drop-folder pass and then a whole uploads scan that both start after this call: whatever the files
+    /// and blobs present now would lead to (an upload, a job) has happened when it returns. The proof for "X did not happen".
+    /// </summary>
+    public async Task BackgroundPassesAsync(int timeoutMs = 30_000)
+    {
+        using var cts = new CancellationTokenSource(timeoutMs);
+        var hosted = Services.GetServices<IHostedService>().ToList();
+        if (hosted.OfType<DropFolderSync>().SingleOrDefault() is { } sync) await sync.Passes.NextAsync(cts.Token);
+        await hosted.OfType<UploadsScanner>().Single().Passes.NextAsync(cts.Token);
     }
 
     public static string Status(JsonObject status) => status["runtimeStatus"]!.GetValue<string>();

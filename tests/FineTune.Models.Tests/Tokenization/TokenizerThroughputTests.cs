@@ -1,32 +1,29 @@
-using System.Diagnostics;
 using System.Text;
-using Xunit.Abstractions;
 
 namespace FineTune.Models.Tests.Tokenization;
 
-/// <summary>Reports load time and encode throughput on ~1 MB of mixed text (a measurement, not a timed assertion).</summary>
-public class TokenizerThroughputTests(ITestOutputHelper output)
+/// <summary>
+/// ~1 MB of mixed text through the real tokenizers: it round-trips, and the word cache (cold on the first encode, warm on the
+/// second) changes no id. How fast it goes is `finetune bench`'s business, not a test's.
+/// </summary>
+public class TokenizerThroughputTests
 {
     [Theory]
     [InlineData("qwen3")]
     [InlineData("llama3")]
-    public void Encode_OneMegabyteMixedText_ReportsTokensPerSecondAndRoundTrips(string model)
+    public void Encode_OneMegabyteMixedText_RoundTrips_AndTheWarmCacheGivesTheSameIds(string model)
     {
-        var golden = GoldenData.Get(model);
-        var load = Stopwatch.StartNew();
-        var tokenizer = global::FineTune.Models.Tokenization.Tokenizer.Load(golden.Dir);
-        load.Stop();
-
+        var tokenizer = global::FineTune.Models.Tokenization.Tokenizer.Load(GoldenData.Get(model).Dir);
         var text = MixedText(1 << 20);
-        var watch = Stopwatch.StartNew();
-        var ids = tokenizer.Encode(text);
-        watch.Stop();
-        output.WriteLine($"{model}: load {load.ElapsedMilliseconds} ms; encoded {Encoding.UTF8.GetByteCount(text) / 1e6:F2} MB " +
-                         $"into {ids.Length} tokens in {watch.ElapsedMilliseconds} ms = {ids.Length / watch.Elapsed.TotalSeconds:N0} tokens/s (cold cache)");
-        Assert.Equal(text, tokenizer.Decode(ids));
-        watch.Restart();
-        var again = tokenizer.Encode(text);
-        output.WriteLine($"{model}: warm cache {again.Length / watch.Elapsed.TotalSeconds:N0} tokens/s");
+
+        var cold = tokenizer.Encode(text);
+        var warm = tokenizer.Encode(text);
+
+        Assert.Equal(text, tokenizer.Decode(cold));
+        Assert.Equal(cold, warm);
+        // A byte-level BPE over words, CJK and digits: between one token per 8 bytes and one per byte.
+        var bytes = Encoding.UTF8.GetByteCount(text);
+        Assert.InRange(cold.Length, bytes / 8, bytes);
     }
 
     /// <summary>English, Chinese, code and numbers with varied words, so the word cache does not make it trivial.</summary>

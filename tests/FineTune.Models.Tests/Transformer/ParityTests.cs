@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FineTune.Models.Transformer;
 using FineTune.Torch;
-using FineTune.Torch.Tests;
 
 namespace FineTune.Models.Tests.Transformer;
 

@@ -87,15 +87,17 @@ public sealed class GateTests(PipelineFixture pipeline) : IClassFixture<Pipeline
         Assert.Equal(JobControl.Result.NotWaiting, await pipeline.Control.RaiseEventAsync(id, "approve", default));
         script.Release();
         await WaitAtGateAsync(id);
-        await Task.Delay(1000); // an approve buffered by Durable would have deployed by now
         var still = await pipeline.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
         Assert.Equal(OrchestrationRuntimeStatus.Running, still!.RuntimeStatus);
         Assert.Equal(FineTuneOrchestrator.Approve, PipelineFixture.Progress(still).WaitingFor);
         Assert.False(await pipeline.ExistsAsync(Containers.Deployments, JobPaths.DefaultDeploymentName(id) + ".json"));
 
+        // Durable delivers a job's events in order, and the gate races approve against reject: an approve buffered while
+        // training ran would be taken first here and deploy. The reject winning proves none was.
         Assert.Equal(JobControl.Result.Done, await pipeline.Control.RaiseEventAsync(id, "reject", default));
         var done = await pipeline.WaitForEndAsync(id);
         Assert.Equal("rejected", PipelineFixture.Output(done).Reason);
+        Assert.False(await pipeline.ExistsAsync(Containers.Deployments, JobPaths.DefaultDeploymentName(id) + ".json"));
     }
 
     [Fact]

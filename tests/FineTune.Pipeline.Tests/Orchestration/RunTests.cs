@@ -2,6 +2,7 @@ using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
 using FineTune.Tests.Support;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 
 namespace FineTune.Pipeline.Tests.Orchestration;
 
@@ -71,6 +72,15 @@ public sealed class RunTests(PipelineFixture pipeline) : IClassFixture<PipelineF
         Assert.StartsWith("train failed after 2 attempts:", done.FailureDetails!.ErrorMessage);
         Assert.Contains("briefly unreachable", done.FailureDetails.ErrorMessage);
         Assert.Equal(2, pipeline.Backend.CallsOf(id).Count(c => c.Kind == "start"));
+        // Each failed attempt was logged by the worker with the exception itself, so its stack trace is kept.
+        var logged = pipeline.Logs.Entries.Where(e => e.Category.EndsWith(".StartRunActivity", StringComparison.Ordinal) && e.Message.Contains(id)).ToList();
+        Assert.Equal(2, logged.Count);
+        Assert.All(logged, e =>
+        {
+            Assert.Equal(LogLevel.Error, e.Level);
+            var fault = Assert.IsType<HttpRequestException>(e.Exception);
+            Assert.Contains(nameof(FakeTrainingBackend.StartAsync), fault.StackTrace);
+        });
     }
 
     [Fact]
@@ -83,6 +93,10 @@ public sealed class RunTests(PipelineFixture pipeline) : IClassFixture<PipelineF
         Assert.Equal("no GPU quota in this region", done.FailureDetails!.ErrorMessage);
         Assert.Equal("train", PipelineFixture.Progress(done).Stage);
         Assert.Single(pipeline.Backend.CallsOf(id), c => c.Kind == "start");
+        // A refusal the job reports to its user is a warning with its message, not an error with a stack.
+        var logged = Assert.Single(pipeline.Logs.Entries, e => e.Category.EndsWith(".StartRunActivity", StringComparison.Ordinal) && e.Message.Contains(id));
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.Contains("no GPU quota in this region", logged.Message);
     }
 
     [Fact]

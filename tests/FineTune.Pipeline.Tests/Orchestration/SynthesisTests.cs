@@ -30,16 +30,16 @@ public sealed class SynthesisTests(PipelineFixture pipeline) : IClassFixture<Pip
         Assert.Equal(output.FailedChunks, chunks["failed"]!.GetValue<int>());
         Assert.Equal(output.SynthesizedPairs, report["pairs"]!["kept"]!.GetValue<long>());
         var synthetic = (await pipeline.Blobs.ReadTextAsync(Containers.Datasets, JobPaths.SyntheticData(id)))!;
-        Assert.DoesNotContain(FakeOpenAIServer.PoisonMarker, synthetic);
+        Assert.DoesNotContain(EchoLlm.PoisonMarker, synthetic);
         Assert.Equal(output.SynthesizedPairs, synthetic.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains(PipelineFixture.SystemPrompt, synthetic);
         Assert.True(await pipeline.ExistsAsync(Containers.Datasets, JobPaths.SyntheticSources(id)));
 
         // The refused chunk was asked once per attempt of its batch (Pipeline:ActivityMaxAttempts = 2), never more: the
         // client does not retry a 400, and the stored results of the good chunks are not asked again.
-        var asked = pipeline.Llm.Requests.Where(r => r.Prompt.Contains("according to rule", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2 * output.FailedChunks.Value, asked.Count(r => r.Status == 400));
-        Assert.Equal(total - output.FailedChunks.Value, asked.Count(r => r.Status == 200));
+        var asked = pipeline.Llm.Answered.Where(a => a.Request.Prompt.Contains("according to rule", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2 * output.FailedChunks.Value, asked.Count(a => a.Status == 400));
+        Assert.Equal(total - output.FailedChunks.Value, asked.Count(a => a.Status == 200));
         Assert.Equal(["train", "eval"], pipeline.Backend.CallsOf(id).Where(c => c.Kind == "started").Select(c => c.Verb));
     }
 
@@ -47,7 +47,7 @@ public sealed class SynthesisTests(PipelineFixture pipeline) : IClassFixture<Pip
     public async Task Document_EveryChunkRefused_FailsWithNoUsablePairs()
     {
         var folder = PipelineFixture.NewFolder("all-fail");
-        var text = FakeOpenAIServer.PoisonMarker + " applies to this whole short manual. The pump in the yard needs grease every week.\n";
+        var text = EchoLlm.PoisonMarker + " applies to this whole short manual. The pump in the yard needs grease every week.\n";
         var (id, _) = await pipeline.StartAsync(folder + "manual.md", text, PipelineFixture.Manifest());
 
         var done = await pipeline.WaitForEndAsync(id, 90);

@@ -17,7 +17,7 @@ public static class Documents
         var text = new StringBuilder("Pump station maintenance manual\n\n");
         for (var p = 0; p < paragraphs; p++)
         {
-            if (p == poisoned) text.Append(FakeOpenAIServer.PoisonMarker).Append(" section. ");
+            if (p == poisoned) text.Append(EchoLlm.PoisonMarker).Append(" section. ");
             for (var s = 0; s < 20; s++)
             {
                 var n = random.Next(2, 500);

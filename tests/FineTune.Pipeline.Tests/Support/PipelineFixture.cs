@@ -9,6 +9,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FineTune.Tests.Support;
 
@@ -28,6 +29,8 @@ public sealed class PipelineFixture : IAsyncLifetime
     public StorageAccount Storage { get; private set; } = null!;
     public FakeTrainingBackend Backend { get; private set; } = null!;
     public FakeOpenAIServer Llm { get; private set; } = null!;
+    /// <summary>What the worker and the activities logged (Warning and above).</summary>
+    public RecordingLoggerProvider Logs { get; } = new();
     public DurableTaskTestHost Host { get; private set; } = null!;
     public DurableTaskClient Client => Host.Client;
     public JobStarter Starter => Host.Services.GetRequiredService<JobStarter>();
@@ -44,7 +47,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         await Storage.EnsureCreatedAsync();
         await Storage.Blobs.UploadTextAsync(Containers.Models, "tiny/config.json", """{"model_type":"tiny"}""");
         Backend = new FakeTrainingBackend(Storage);
-        Llm = await FakeOpenAIServer.StartAsync();
+        Llm = await EchoLlm.StartAsync();
         _work = RepoPaths.NewTempDirectory("pipeline-work");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -66,6 +69,7 @@ public sealed class PipelineFixture : IAsyncLifetime
             ConfigureServices = services =>
             {
                 services.AddSingleton<IConfiguration>(configuration);
+                services.AddSingleton<ILoggerProvider>(Logs);
                 services.AddFineTunePipeline(Storage, Backend);
             },
         });

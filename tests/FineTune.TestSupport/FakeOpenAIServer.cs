@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
-namespace FineTune.Synthesis.Tests.Support;
+namespace FineTune.Tests.Support;
 
 /// <summary>
 /// A real HTTP server (Kestrel on 127.0.0.1, random port) speaking the OpenAI chat-completions protocol. Each
@@ -20,6 +20,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private readonly ConcurrentQueue<(ReceivedRequest Request, int Status)> _answered = new();
     private int _sequence, _inFlight, _maxInFlight;
 
     public sealed record ReceivedRequest(int Sequence, string Path, string Model, string Prompt, JsonElement Body, DateTimeOffset At, string? Authorization);
@@ -28,6 +29,8 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     public Uri BaseUrl { get; private set; } = null!;
     public IReadOnlyList<ReceivedRequest> Requests => _requests.OrderBy(r => r.Sequence).ToList();
+    /// <summary>Each request whose script has finished, with the status it answered (a dropped connection's is whatever was set before the drop).</summary>
+    public IReadOnlyList<(ReceivedRequest Request, int Status)> Answered => _answered.OrderBy(a => a.Request.Sequence).ToList();
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     /// <summary>Starts the server; with <paramref name="certificate"/> it speaks https.</summary>
@@ -62,6 +65,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
             }
             finally
             {
+                server._answered.Enqueue((request, context.Response.StatusCode));
                 Interlocked.Decrement(ref server._inFlight);
             }
         });

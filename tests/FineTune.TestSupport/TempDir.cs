@@ -1,7 +1,7 @@
-namespace FineTune.Tests.Shared;
+namespace FineTune.Tests.Support;
 
-/// <summary>A fresh folder under the temp directory, deleted on dispose; linked into the test projects that need one.</summary>
-internal sealed class TempDir : IDisposable
+/// <summary>A fresh folder under the temp directory, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
 {
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"ft-test-{Guid.NewGuid():N}");
     public TempDir() => Directory.CreateDirectory(Path);

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace FineTune.Torch.Tests;
+namespace FineTune.Tests.Support;
 
 /// <summary>
 /// Runs a script in an independent PyTorch (Debian's python3-torch, installed by infra/local/setup.sh)
 /// and returns its stdout. Override the interpreter with FT_PYTHON.
 /// </summary>
-internal static class PythonTorch
+public static class PythonTorch
 {
     public static string Interpreter => Environment.GetEnvironmentVariable("FT_PYTHON") ?? "/usr/bin/python3";
 
