@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using FineTune.Host.Tests.Support;
+using FineTune.Models.Checkpoints;
+using FineTune.Models.Transformer;
+using FineTune.Tests.Support;
+
+namespace FineTune.Host.Tests.Hardening;
+
+/// <summary>
+/// A real `finetune serve --model` (child process): a 300 MB body to /v1/chat/completions or /api/jobs, with a
+/// Content-Length or chunked, is refused with 413 in the route's error shape, and the host's peak resident memory
+/// (VmHWM in /proc/PID/status) grows by far less than one body.
+/// </summary>
+public sealed class BodyLimitTests
+{
+    private const long BodyBytes = 300L << 20;
+    private const long AllowedGrowthBytes = 100L << 20;
+
+    [Fact]
+    public async Task OversizedBodies_Are413InTheRoutesShape_AndHostMemoryStaysFlat()
+    {
+        var dir = RepoPaths.NewTempDirectory("body-limits");
+        var model = Path.Combine(dir, "tiny-model");
+        ModelFolder.Create(model, ModelPresets.TinyQwen2, seed: 3);
+        using var serve = await ServeProcess.StartAsync(dir, new Dictionary<string, string>(), TimeSpan.FromSeconds(120),
+            arguments: ["--model", model]);
+        try
+        {
+            var server = new Uri(serve.Url);
+            // Warm up both routes with bodies they take (JIT, Kestrel, the JSON readers) before the baseline.
+            using (var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) })
+            {
+                using var chat = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"tiny-model","messages":[]}"""));
+                Assert.Equal(HttpStatusCode.BadRequest, chat.StatusCode);
+                using var job = await http.PostAsync("/api/jobs", new StringContent("""{"blob":"uploads/none.jsonl"}""", System.Text.Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.NotFound, job.StatusCode);
+            }
+            var baseline = PeakResidentBytes(serve.Id);
+
+            foreach (var chunked in new[] { false, true })
+            {
+                var chat = await RawHttp.PostAsync(server, "/v1/chat/completions", """{"model":"tiny-model","messages":[{"role":"user","content":" """,
+                    BodyBytes, chunked, TimeSpan.FromSeconds(60));
+                Assert.Equal(413, chat.Status);
+                var error = JsonNode.Parse(chat.Body)!["error"]!.AsObject();
+                Assert.Equal("invalid_request_error", error["type"]!.GetValue<string>());
+                Assert.Equal("request_too_large", error["code"]!.GetValue<string>());
+                Assert.Contains("Limits:ChatRequestBytes", error["message"]!.GetValue<string>());
+                Assert.True(error.ContainsKey("param"));
+
+                var job = await RawHttp.PostAsync(server, "/api/jobs", """{"blob":" """, BodyBytes, chunked, TimeSpan.FromSeconds(60));
+                Assert.Equal(413, job.Status);
+                Assert.StartsWith("application/problem+json", job.Headers["Content-Type"]);
+                var problem = JsonNode.Parse(job.Body)!;
+                Assert.Equal(413, problem["status"]!.GetValue<int>());
+                Assert.Contains("Limits:ApiRequestBytes", problem["detail"]!.GetValue<string>());
+            }
+
+            var growth = PeakResidentBytes(serve.Id) - baseline;
+            Assert.True(growth < AllowedGrowthBytes,
+                $"the host's peak resident memory grew by {growth >> 20} MiB taking four {BodyBytes >> 20} MiB bodies (allowed: {AllowedGrowthBytes >> 20} MiB)");
+            Assert.False(serve.HasExited);
+        }
+        finally
+        {
+            serve.Kill();
+            JobList.RemoveTree(dir);
+        }
+    }
+
+    /// <summary>VmHWM: the process's peak resident set so far.</summary>
+    private static long PeakResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+    }
+}
