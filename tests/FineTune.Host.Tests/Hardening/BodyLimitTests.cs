@@ -5,6 +5,7 @@ using FineTune.Host.Tests.Support;
 using FineTune.Models.Checkpoints;
 using FineTune.Models.Transformer;
 using FineTune.Tests.Support;
+using Xunit.Abstractions;
 
 namespace FineTune.Host.Tests.Hardening;
 
@@ -13,7 +14,7 @@ namespace FineTune.Host.Tests.Hardening;
 /// Content-Length or chunked, is refused with 413 in the route's error shape, and the host's peak resident memory
 /// (VmHWM in /proc/PID/status) grows by far less than one body.
 /// </summary>
-public sealed class BodyLimitTests
+public sealed class BodyLimitTests(ITestOutputHelper output)
 {
     private const long BodyBytes = 300L << 20;
     private const long AllowedGrowthBytes = 100L << 20;
@@ -59,6 +60,7 @@ public sealed class BodyLimitTests
             }
 
             var growth = PeakResidentBytes(serve.Id) - baseline;
+            output.WriteLine($"serve peak resident set: {baseline >> 20} MiB before, +{growth >> 20} MiB after four {BodyBytes >> 20} MiB bodies");
             Assert.True(growth < AllowedGrowthBytes,
                 $"the host's peak resident memory grew by {growth >> 20} MiB taking four {BodyBytes >> 20} MiB bodies (allowed: {AllowedGrowthBytes >> 20} MiB)");
             Assert.False(serve.HasExited);
