@@ -35,4 +35,24 @@ public sealed class JobSubmissionLimitTests
         using var list = await host.Client.GetAsync("/api/jobs");
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
     }
+
+    [Fact]
+    public async Task JobApiClient_ToldToRetryAfter_SubmitsEachFileOnceTheWindowOpens()
+    {
+        await using var host = await TestHost.StartAsync(values: new Dictionary<string, string>
+        {
+            ["Limits:JobSubmissions"] = "1",
+            ["Limits:JobSubmissionWindow"] = "00:00:01",
+        });
+        var dir = FineTune.Tests.Support.RepoPaths.NewTempDirectory("submit-burst");
+        var files = Enumerable.Range(0, 3).Select(i => Path.Combine(dir, $"burst{i}.jsonl")).ToList();
+        foreach (var file in files) await File.WriteAllTextAsync(file, FineTune.Tests.Support.ChatData.Valid(4));
+        var client = new FineTune.Host.Jobs.JobApiClient(host.Client);
+
+        var ids = new List<string>();
+        foreach (var file in files) ids.Add((await client.SubmitAsync(file, null, CancellationToken.None))["id"]!.GetValue<string>());
+
+        Assert.Equal(3, ids.Distinct().Count());
+        Directory.Delete(dir, recursive: true);
+    }
 }
