@@ -72,6 +72,35 @@ public sealed class BodyLimitTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task UploadsOverTheirOwnLimits_Are413ProblemDetails_NamingTheSetting()
+    {
+        await using var host = await TestHost.StartAsync(values: new Dictionary<string, string>
+        {
+            ["Limits:UploadBytes"] = "65536",
+            ["Limits:ConsoleUploadBytes"] = "65536",
+        });
+        var server = new Uri(host.BaseUrl);
+        const string boundary = "b0undary";
+        var cases = new (string Path, string ContentType, string Prefix, bool Chunked, string Setting)[]
+        {
+            ("/api/jobs", $"multipart/form-data; boundary={boundary}",
+                $"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.jsonl\"\r\n\r\n", false, "Limits:UploadBytes"),
+            ("/api/jobs", $"multipart/form-data; boundary={boundary}",
+                $"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.jsonl\"\r\n\r\n", true, "Limits:UploadBytes"),
+            ("/api/validate?name=big.jsonl", "application/octet-stream", "", true, "Limits:ConsoleUploadBytes"),
+            ("/api/datasets?name=big.jsonl", "application/octet-stream", "", false, "Limits:ConsoleUploadBytes"),
+        };
+        foreach (var (path, type, prefix, chunked, setting) in cases)
+        {
+            var response = await RawHttp.PostAsync(server, path, prefix, 1L << 20, chunked, TimeSpan.FromSeconds(30), type);
+            Assert.True(response.Status == 413, $"{path} (chunked: {chunked}): {response.Status} {response.Body}");
+            Assert.Contains(setting, JsonNode.Parse(response.Body)!["detail"]!.GetValue<string>());
+        }
+        using var small = await host.Client.PostAsync("/api/validate?name=small.jsonl", new StringContent(ChatData.Valid(4)));
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+    }
+
     /// <summary>VmHWM: the process's peak resident set so far.</summary>
     private static long PeakResidentBytes(int pid)
     {

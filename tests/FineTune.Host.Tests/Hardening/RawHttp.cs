@@ -14,12 +14,13 @@ public static class RawHttp
 
     /// <param name="prefix">The body's first bytes; the rest, up to <paramref name="size"/>, is the letter 'a'.</param>
     /// <param name="chunked">Transfer-Encoding: chunked (no Content-Length) instead of a Content-Length.</param>
-    public static async Task<Response> PostAsync(Uri server, string path, string prefix, long size, bool chunked, TimeSpan timeout)
+    public static async Task<Response> PostAsync(Uri server, string path, string prefix, long size, bool chunked, TimeSpan timeout,
+        string contentType = "application/json")
     {
         using var client = new TcpClient();
         await client.ConnectAsync(server.Host, server.Port);
         await using var stream = client.GetStream();
-        var head = $"POST {path} HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: application/json\r\n" +
+        var head = $"POST {path} HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: {contentType}\r\n" +
                    (chunked ? "Transfer-Encoding: chunked\r\n" : $"Content-Length: {size}\r\n") + "\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         using var stop = new CancellationTokenSource(timeout);
