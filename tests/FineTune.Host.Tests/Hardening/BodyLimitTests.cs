@@ -88,8 +88,9 @@ public sealed class BodyLimitTests(ITestOutputHelper output)
                 $"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.jsonl\"\r\n\r\n", false, "Limits:UploadBytes"),
             ("/api/jobs", $"multipart/form-data; boundary={boundary}",
                 $"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.jsonl\"\r\n\r\n", true, "Limits:UploadBytes"),
-            ("/api/validate?name=big.jsonl", "application/octet-stream", "", true, "Limits:ConsoleUploadBytes"),
-            ("/api/datasets?name=big.jsonl", "application/octet-stream", "", false, "Limits:ConsoleUploadBytes"),
+            // A record whose content runs on: the validator must read it all (format detection stops early on what is not JSON).
+            ("/api/validate?name=big.jsonl", "application/octet-stream", """{"messages":[{"role":"user","content":" """, true, "Limits:ConsoleUploadBytes"),
+            ("/api/datasets?name=big.jsonl", "application/octet-stream", """{"messages":[{"role":"user","content":" """, false, "Limits:ConsoleUploadBytes"),
         };
         foreach (var (path, type, prefix, chunked, setting) in cases)
         {
