@@ -28,6 +28,11 @@ public sealed class PipelineOptions : IValidatableObject
     [Range(1, 256)] public int SynthesisBatchSize { get; set; } = 8;
     /// <summary>Local folders a manifest's baseModel may name (anything else must be a storage address "models/NAME").</summary>
     public List<string> ModelRoots { get; set; } = [];
+    /// <summary>
+    /// Local model folders a manifest's baseModel may name by their key alone (the model `finetune serve --model` serves is
+    /// one, under its id): jobs, the console and the API show the name, never the folder; the local trainer is told the folder.
+    /// </summary>
+    public Dictionary<string, string> LocalModels { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Where activities and the local trainer keep work files, one folder per job, removed when the job ends.</summary>
     public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "finetune-work");
     /// <summary>The LLM endpoint of the Synthesize stage (documents → Q&amp;A).</summary>
@@ -43,5 +48,7 @@ public sealed class PipelineOptions : IValidatableObject
             yield return new("ActivityFirstRetry must be positive and at most ActivityMaxRetry", [nameof(ActivityFirstRetry)]);
         foreach (var root in ModelRoots.Where(r => !Path.IsPathFullyQualified(r)))
             yield return new($"ModelRoots entries must be absolute paths, not \"{root}\"", [nameof(ModelRoots)]);
+        foreach (var (name, folder) in LocalModels.Where(m => m.Key.Length == 0 || m.Key.Contains('/') || !Path.IsPathFullyQualified(m.Value)))
+            yield return new($"LocalModels \"{name}\" must be a name without '/' for an absolute folder", [nameof(LocalModels)]);
     }
 }

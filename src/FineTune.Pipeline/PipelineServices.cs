@@ -30,7 +30,7 @@ public static class PipelineServices
         services.AddSingleton(storage);
         if (backend is not null) services.AddSingleton(backend);
         else services.TryAddSingleton<ITrainingBackend>(sp => CreateBackend(sp.GetRequiredService<IOptions<TrainingBackendOptions>>().Value, storage,
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), sp.GetRequiredService<IOptions<PipelineOptions>>().Value.LocalModels));
         services.AddSingleton<ManifestChecker>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<JobControl>();
@@ -74,13 +74,13 @@ public static class PipelineServices
     }
 
     public static ITrainingBackend CreateBackend(TrainingBackendOptions training, StorageAccount storage,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null) =>
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, IReadOnlyDictionary<string, string>? localModels = null) =>
         training.Backend.ToLowerInvariant() switch
         {
             "containerapps" => new ContainerAppsJobBackend(training,
                 ContainerAppsJobBackend.CreatePipeline(new Azure.Identity.DefaultAzureCredential()), new Uri("https://management.azure.com/"),
                 storage.Service.Uri),
             _ => new LocalProcessTrainingBackend(training, storage,
-                loggers?.CreateLogger<LocalProcessTrainingBackend>()),
+                loggers?.CreateLogger<LocalProcessTrainingBackend>(), localModels),
         };
 }

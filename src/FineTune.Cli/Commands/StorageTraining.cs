@@ -147,11 +147,14 @@ public static class StorageTraining
     }
 
     /// <summary>
-    /// A local folder as is; otherwise a storage address container/prefix, copied into a local cache keyed on the content
+    /// A name the host gave in FINETUNE_LOCAL_MODELS (Pipeline:LocalModels) as its folder; a local folder as is; otherwise a storage address container/prefix, copied into a local cache keyed on the content
     /// (every blob's name and ETag), so a model replaced in storage is fetched again, never served stale.
     /// </summary>
     public static async Task<string> ResolveModelAsync(StorageAccount storage, string baseModel, CancellationToken ct)
     {
+        if (!baseModel.Contains('/') && Environment.GetEnvironmentVariable(FineTune.Pipeline.Runs.LocalProcessTrainingBackend.LocalModelsVariable) is { Length: > 0 } named
+            && JsonSerializer.Deserialize<Dictionary<string, string>>(named)?.GetValueOrDefault(baseModel) is { } folder)
+            return folder;
         if (Directory.Exists(baseModel)) return Path.GetFullPath(baseModel);
         var (container, prefix) = Split(baseModel);
         prefix = prefix.TrimEnd('/');

@@ -1,3 +1,4 @@
+using FineTune.Host.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 
@@ -15,9 +16,10 @@ public static class ConsoleApi
     {
         endpoints.MapGet("/api/presets", PresetCatalog.Get);
         endpoints.MapGet("/api/base-models", BaseModelCatalog.ListAsync);
-        endpoints.MapPost("/api/validate", DatasetCheck.ValidateAsync).DisableAntiforgery();
+        endpoints.MapPost("/api/validate", DatasetCheck.ValidateAsync).DisableAntiforgery().WithMetadata(BodyLimit.ConsoleUpload);
         endpoints.MapGet("/api/datasets", DatasetCheck.ListAsync);
-        endpoints.MapPost("/api/datasets", DatasetCheck.UploadAsync).DisableAntiforgery();
+        endpoints.MapPost("/api/datasets", DatasetCheck.UploadAsync).DisableAntiforgery().WithMetadata(BodyLimit.ConsoleUpload)
+            .RequireRateLimiting(JobSubmissionLimit.Policy);
         endpoints.MapGet("/api/synthesized/{id}", SynthesizedPairs.GetAsync);
         return endpoints;
     }

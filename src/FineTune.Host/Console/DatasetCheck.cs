@@ -2,35 +2,24 @@ using FineTune.Data;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace FineTune.Host.WebConsole;
 
 /// <summary>
 /// The dataset check and the datasets an eval set or general-data mix names. Both read the request body as the file
-/// itself (<c>fetch(url, {method: "POST", body: file})</c>), never more than <see cref="MaxBytes"/>, and run
+/// itself (<c>fetch(url, {method: "POST", body: file})</c>), streamed and never held whole, up to
+/// <see cref="Hosting.RequestLimits.ConsoleUploadBytes"/> (<see cref="Hosting.BodyLimitMiddleware"/> answers 413 beyond it), and run
 /// FineTune.Data's streaming <see cref="DatasetValidator"/> with the options the pipeline's Validate stage uses, so the
 /// report is the one a job would write to validate/report.json.
 /// </summary>
 public static class DatasetCheck
 {
-    /// <summary>The largest file checked or stored through the console's routes (the job API takes bigger ones).</summary>
-    public const long MaxBytes = 512L << 20;
-
     /// <summary>POST /api/validate?name=FILE[&amp;mode=strict|lenient][&amp;format=auto|chat|alpaca|sharegpt] → 200 report.</summary>
     public static async Task<IResult> ValidateAsync(HttpContext http, string? name, string? mode, string? format, CancellationToken ct)
     {
         if (Options(name, mode, format) is not { } options) return BadOptions(name, mode, format);
-        LimitBody(http);
-        try
-        {
-            var report = await DatasetValidator.ValidateAsync(http.Request.Body, options, ct);
-            return TypedResults.Json(report, JobJson.Options);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge();
-        }
+        var report = await DatasetValidator.ValidateAsync(http.Request.Body, options, ct);
+        return TypedResults.Json(report, JobJson.Options);
     }
 
     /// <summary>GET /api/datasets: top-level blobs of the datasets container (per-job folders are not listed).</summary>
@@ -53,7 +42,6 @@ public static class DatasetCheck
         if (fileName.Length == 0 || fileName.StartsWith('.') || JobStarter.KindOf(fileName) != JobKind.Data)
             return TypedResults.Problem(statusCode: 400, title: "Not a dataset",
                 detail: $"name the file (?name=…) with a .jsonl or .json extension; \"{name}\" is not one");
-        LimitBody(http);
         var temp = Path.Combine(Path.GetTempPath(), $"finetune-dataset-{Guid.NewGuid():N}.jsonl");
         try
         {
@@ -69,10 +57,6 @@ public static class DatasetCheck
             await using (var file = File.OpenRead(temp))
                 await storage.Blobs.UploadAsync(Containers.Datasets, fileName, file, ct: ct);
             return TypedResults.Json(new DatasetUploadResponse(fileName, report), JobJson.Options, statusCode: StatusCodes.Status201Created);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge();
         }
         finally
         {
@@ -105,13 +89,5 @@ public static class DatasetCheck
                 ? $"\"{name}\" is not a dataset: the check takes .jsonl or .json files (chat, alpaca, sharegpt)"
                 : $"mode must be strict or lenient (got \"{mode}\") and format auto, chat, alpaca or sharegpt (got \"{format}\")";
         return TypedResults.Problem(statusCode: 400, title: "Cannot check this file", detail: detail);
-    }
-
-    private static IResult TooLarge() => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large",
-        detail: $"the console checks and stores files up to {MaxBytes >> 20} MiB; check bigger ones with `finetune validate FILE`");
-
-    private static void LimitBody(HttpContext http)
-    {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes;
     }
 }

@@ -67,8 +67,8 @@ public static class DurableSidecar
     }
 
     public static void Map(WebApplication app, int grpcPort) =>
-        // Loopback only, and this process's own worker and client are its callers: no API key.
-        app.MapGrpcService<TaskHubGrpcServer>().RequireHost($"*:{grpcPort}").WithMetadata(NoApiKey.Instance);
+        // Loopback only, and this process's own worker and client are its callers: no API key, no per-route body limit.
+        app.MapGrpcService<TaskHubGrpcServer>().RequireHost($"*:{grpcPort}").WithMetadata(NoApiKey.Instance, BodyLimit.None);
 
     private static int FreeLoopbackPort()
     {

@@ -8,9 +8,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FineTune.Host.Hosting;
 
@@ -46,9 +48,20 @@ public static class FineTuneHost
                     if (!o.ModelRoots.Contains(Path.Combine(data, "models"))) o.ModelRoots.Add(Path.Combine(data, "models"));
                 });
             }
+            // The served model (ServingOptions, when registered) is a local model jobs name by its id, never by its folder.
+            builder.Services.AddOptions<PipelineOptions>().PostConfigure<IServiceProvider>((o, sp) =>
+            {
+                if (sp.GetService<Serving.ServingOptions>() is { } serving)
+                    o.LocalModels.TryAdd(serving.ResolvedBaseModelId, Path.GetFullPath(serving.ModelDirectory));
+            });
             foreach (var url in settings.Urls) Listen(builder, url);
-            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4L << 30);
-            builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = 4L << 30);
+            // Per-route body limits (BodyLimitMiddleware) under server-wide ones that only the largest upload limit reaches.
+            builder.Services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section).ValidateDataAnnotations().ValidateOnStart();
+            builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimits>>((k, l) =>
+                k.Limits.MaxRequestBodySize = Math.Max(4L << 30, Math.Max(l.Value.UploadBytes, l.Value.ConsoleUploadBytes)));
+            builder.Services.AddOptions<FormOptions>().Configure<IOptions<RequestLimits>>((f, l) =>
+                f.MultipartBodyLengthLimit = Math.Max(l.Value.UploadBytes, l.Value.ConsoleUploadBytes));
+            builder.Services.AddJobSubmissionLimit();
             // Request-start logs print query strings, and `code` may be an API key there; Durable's per-call chatter drowns the rest.
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
@@ -62,6 +75,7 @@ public static class FineTuneHost
                 o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             });
             builder.Services.AddSingleton(settings);
+            builder.Services.AddSingleton<ServerDetails>();
             builder.Services.AddFineTunePipeline(storage);
             builder.Services.AddFineTuneTriggers();
             var grpcPort = await DurableSidecar.AddAsync(builder, storage, settings, ct);
@@ -72,6 +86,8 @@ public static class FineTuneHost
             app.UseStatusCodePages();
             app.UseRouting();
             app.UseMiddleware<ApiKeyMiddleware>();
+            app.UseMiddleware<BodyLimitMiddleware>();
+            app.UseRateLimiter();
             DurableSidecar.Map(app, grpcPort);
             WebConsole.ConsoleEndpoints.MapConsole(app);
             app.MapJobEndpoints();

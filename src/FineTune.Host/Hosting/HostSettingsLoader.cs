@@ -5,7 +5,7 @@ namespace FineTune.Host.Hosting;
 
 /// <summary>
 /// Reads settings the way the Functions host does: <c>local.settings.json</c> "Values", then the environment, which wins.
-/// Pipeline__X values become configuration (the "Pipeline" options section); the rest are the host's own.
+/// Pipeline__X and Limits__X values become configuration (the "Pipeline" and "Limits" options sections); the rest are the host's own.
 /// </summary>
 public static class HostSettingsLoader
 {
@@ -31,7 +31,7 @@ public static class HostSettingsLoader
             Urls = urlList,
             ApiKeys = (values.GetValueOrDefault("FINETUNE_API_KEYS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             TaskHub = values.GetValueOrDefault("FINETUNE_TASK_HUB") ?? "finetune",
-            Values = values.Where(v => v.Key.StartsWith("Pipeline__", StringComparison.OrdinalIgnoreCase))
+            Values = values.Where(v => v.Key.StartsWith("Pipeline__", StringComparison.OrdinalIgnoreCase) || v.Key.StartsWith("Limits__", StringComparison.OrdinalIgnoreCase))
                 .ToDictionary(v => v.Key.Replace("__", ":"), v => v.Value),
         };
     }

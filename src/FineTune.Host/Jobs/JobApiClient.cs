@@ -9,16 +9,17 @@ namespace FineTune.Host.Jobs;
 public sealed class JobApiClient(HttpClient http, string? apiKey = null)
 {
     /// <summary>Starts a job from a local file (and an optional manifest); returns the 202 body.</summary>
-    public async Task<JsonObject> SubmitAsync(string dataFile, string? manifestFile, CancellationToken ct)
+    /// <remarks>A host that is taking too many submissions answers 429 with Retry-After: the file is sent again then.</remarks>
+    public Task<JsonObject> SubmitAsync(string dataFile, string? manifestFile, CancellationToken ct) => SendEachTimeAsync(HttpMethod.Post, "api/jobs", () =>
     {
-        using var form = new MultipartFormDataContent();
+        var form = new MultipartFormDataContent();
         if (manifestFile is not null)
             form.Add(new StreamContent(File.OpenRead(manifestFile)), "files", Path.GetFileName(manifestFile));
         var data = new StreamContent(File.OpenRead(dataFile));
         data.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         form.Add(data, "files", Path.GetFileName(dataFile));
-        return await SendAsync(HttpMethod.Post, "api/jobs", form, ct);
-    }
+        return form;
+    }, ct);
 
     public Task<JsonObject> StatusAsync(string id, bool history, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(id)}{(history ? "?showHistory=true" : "")}", null, ct);
@@ -56,13 +57,26 @@ public sealed class JobApiClient(HttpClient http, string? apiKey = null)
         }
     }
 
-    private async Task<JsonObject> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    private Task<JsonObject> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct) =>
+        SendEachTimeAsync(method, path, () => content, ct);
+
+    /// <summary>Sends the request, made anew by <paramref name="content"/> each time it is sent.</summary>
+    private async Task<JsonObject> SendEachTimeAsync(HttpMethod method, string path, Func<HttpContent?> content, CancellationToken ct)
     {
-        using var request = Request(method, path, content);
-        using var response = await http.SendAsync(request, ct);
-        await EnsureAsync(response, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        return text.Length == 0 ? new JsonObject { ["status"] = (int)response.StatusCode } : JsonNode.Parse(text) as JsonObject ?? [];
+        while (true)
+        {
+            using var request = Request(method, path, content());
+            using var response = await http.SendAsync(request, ct);
+            // A busy host says when to come back (429 + Retry-After): the request is sent again then, its content made anew.
+            if (response.StatusCode == HttpStatusCode.TooManyRequests && response.Headers.RetryAfter?.Delta is { } wait)
+            {
+                await Task.Delay(wait, ct);
+                continue;
+            }
+            await EnsureAsync(response, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            return text.Length == 0 ? new JsonObject { ["status"] = (int)response.StatusCode } : JsonNode.Parse(text) as JsonObject ?? [];
+        }
     }
 
     private HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content)

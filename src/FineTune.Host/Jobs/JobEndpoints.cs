@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Host.Hosting;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
 using Microsoft.DurableTask.Client;
@@ -19,7 +21,7 @@ public static class JobEndpoints
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var jobs = endpoints.MapGroup("/api/jobs");
-        jobs.MapPost("", SubmitAsync).DisableAntiforgery();
+        jobs.MapPost("", SubmitAsync).DisableAntiforgery().WithMetadata(BodyLimit.JobSubmission).RequireRateLimiting(JobSubmissionLimit.Policy);
         jobs.MapGet("", ListAsync);
         jobs.MapGet("/{id}", StatusAsync);
         jobs.MapPost("/{id}/raiseEvent/{eventName}", RaiseEventAsync);
@@ -133,11 +135,21 @@ public static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> StatusAsync(string id, HttpRequest request, DurableTaskClient client, bool? showHistory, CancellationToken ct)
+    /// <summary>A status without server folders or storage endpoints (in an input the caller gave, an error, the trainer's last lines).</summary>
+    private static JobStatusResponse Redacted(JobStatusResponse status, ServerDetails details) => status with
+    {
+        Input = details.Redact(status.Input),
+        CustomStatus = details.Redact(status.CustomStatus),
+        Output = details.Redact(status.Output),
+        HistoryEvents = (JsonArray?)details.Redact(status.HistoryEvents),
+    };
+
+    private static async Task<IResult> StatusAsync(string id, HttpRequest request, DurableTaskClient client, ServerDetails details, bool? showHistory,
+        CancellationToken ct)
     {
         var job = JobPaths.IsValidId(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct) : null;
         if (job is null) return TypedResults.Problem(statusCode: 404, title: "Job not found", detail: $"no job {id}");
-        var body = JobStatusResponse.From(job, BaseUri(request), showHistory == true);
+        var body = Redacted(JobStatusResponse.From(job, BaseUri(request), showHistory == true), details);
         if (job.IsCompleted) return TypedResults.Ok(body);
         request.HttpContext.Response.Headers.Location = $"{BaseUri(request)}/api/jobs/{id}";
         request.HttpContext.Response.Headers.RetryAfter = "5";
@@ -145,7 +157,7 @@ public static class JobEndpoints
     }
 
     private static async Task<Results<Ok<List<JobStatusResponse>>, ProblemHttpResult>> ListAsync(HttpRequest request, DurableTaskClient client,
-        string? runtimeStatus, int? top, CancellationToken ct)
+        ServerDetails details, string? runtimeStatus, int? top, CancellationToken ct)
     {
         List<OrchestrationRuntimeStatus>? filter = null;
         if (!string.IsNullOrWhiteSpace(runtimeStatus))
@@ -163,7 +175,7 @@ public static class JobEndpoints
         await foreach (var job in client.GetAllInstancesAsync(new OrchestrationQuery { Statuses = filter, FetchInputsAndOutputs = true, PageSize = 100 }).WithCancellation(ct))
             jobs.Add(job);
         var baseUri = BaseUri(request);
-        return TypedResults.Ok(jobs.OrderByDescending(j => j.CreatedAt).Take(limit).Select(j => JobStatusResponse.From(j, baseUri)).ToList());
+        return TypedResults.Ok(jobs.OrderByDescending(j => j.CreatedAt).Take(limit).Select(j => Redacted(JobStatusResponse.From(j, baseUri), details)).ToList());
     }
 
     private static async Task<IResult> RaiseEventAsync(string id, string eventName, JobControl control, CancellationToken ct) =>

@@ -9,7 +9,8 @@ namespace FineTune.Pipeline.Jobs;
 /// <summary>
 /// Checks a manifest completely before any stage runs: its own fields and sizes, the preset and every hyperparameter
 /// (with the trainer's own parser and ranges), and that baseModel, evalSet and generalData exist. A local baseModel must
-/// lie under a configured model root; the message for one that does not never says whether the path exists.
+/// lie under a configured model root; the message for one that does not never says whether the path exists. A name of
+/// <see cref="PipelineOptions.LocalModels"/> is a local model too (its folder is never shown).
 /// </summary>
 public sealed class ManifestChecker(StorageAccount storage, IOptions<PipelineOptions> options)
 {
@@ -41,6 +42,8 @@ public sealed class ManifestChecker(StorageAccount storage, IOptions<PipelineOpt
                 return $"baseModel \"{model}\" is not under a configured model root ({(roots.Count == 0 ? "none configured: use models/NAME in storage" : "Pipeline:ModelRoots")})";
             return File.Exists(Path.Combine(full, "config.json")) ? null : $"baseModel \"{model}\" has no config.json";
         }
+        if (options.Value.LocalModels.TryGetValue(model, out var named))
+            return File.Exists(Path.Combine(named, "config.json")) ? null : $"baseModel \"{model}\" has no config.json";
         var slash = model.IndexOf('/');
         if (slash <= 0 || slash == model.Length - 1 || model.Contains(".."))
             return $"baseModel \"{model}\" must be a storage folder such as \"models/NAME\" or an absolute path under a model root";

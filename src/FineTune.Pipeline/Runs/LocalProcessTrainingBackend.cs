@@ -18,13 +18,17 @@ namespace FineTune.Pipeline.Runs;
 /// and reports it <see cref="TrainingRunState.Lost"/> only when that host is gone (the orchestration starts it again; the
 /// trainer resumes from its checkpoints).
 /// </summary>
-public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, StorageAccount storage, ILogger<LocalProcessTrainingBackend>? logger = null)
+public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, StorageAccount storage, ILogger<LocalProcessTrainingBackend>? logger = null,
+    IReadOnlyDictionary<string, string>? localModels = null)
     : ITrainingBackend
 {
     private readonly ConcurrentDictionary<string, RunningProcess> _runs = new();
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
     public string Name => "local";
+
+    /// <summary>The environment variable that gives the trainer <see cref="PipelineOptions.LocalModels"/> (JSON: name → folder).</summary>
+    public const string LocalModelsVariable = "FINETUNE_LOCAL_MODELS";
 
     /// <summary>Runs started by this process and still running, with their job ids (for <see cref="TrainingWatchdog"/>).</summary>
     public IReadOnlyList<(TrainingRun Run, string JobId)> Running =>
@@ -40,6 +44,8 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         start.ArgumentList.Add(task.Spec);
         start.Environment["FINETUNE_STORAGE"] = storage.Setting;
         start.Environment["FINETUNE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        // A baseModel naming one of Pipeline:LocalModels reaches the trainer as the name; the folder travels here, not in the spec.
+        if (localModels is { Count: > 0 }) start.Environment[LocalModelsVariable] = JsonSerializer.Serialize(localModels);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {exe}");
         var runId = RunId.For(task.JobId, task.Verb, process.Id);
         var running = new RunningProcess(process, task.JobId, storage.Setting);

@@ -27,7 +27,7 @@ public sealed class ServeProcess : IDisposable
     }
 
     public static async Task<ServeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, TimeSpan timeout,
-        string? storage = null)
+        string? storage = null, IReadOnlyList<string>? arguments = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dataDirectory };
         foreach (var arg in new[] { FinetuneDll(), "serve", "--data-dir", dataDirectory, "--urls", "http://127.0.0.1:0", "--script-root", dataDirectory })
@@ -37,6 +37,7 @@ public sealed class ServeProcess : IDisposable
             start.ArgumentList.Add("--storage");
             start.ArgumentList.Add(storage);
         }
+        foreach (var arg in arguments ?? []) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["DOTNET_TieredPGO"] = "0";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
