@@ -23,6 +23,7 @@ public static class SynthesizeCommand
         };
         var model = new Option<string>("--model") { Description = "Model (Azure: deployment) name. Default: $OPENAI_MODEL." };
         var entra = new Option<bool>("--entra-id") { Description = "Authenticate with Microsoft Entra ID (Azure.Identity DefaultAzureCredential) instead of $OPENAI_API_KEY." };
+        var azure = new Option<bool>("--azure-openai") { Description = "Call --endpoint as an Azure OpenAI resource (deployments API, Azure.AI.OpenAI); automatic for *.openai.azure.com other than its /openai/v1/ API." };
         var questions = new Option<int>("--questions-per-chunk") { Description = "Questions asked per chunk (N).", DefaultValueFactory = _ => 10 };
         var language = new Option<string>("--language") { Description = "Language of the default prompt.", DefaultValueFactory = _ => "zh" };
         language.AcceptOnlyFromAmong("zh", "en");
@@ -44,7 +45,7 @@ public static class SynthesizeCommand
 
         var command = new Command("synthesize", "Generate Q&A chat data from documents with an LLM over the OpenAI API.");
         command.Arguments.Add(documents);
-        foreach (var option in new Option[] { system, output, endpoint, model, entra, questions, language, target, rounds, promptFile, chunkSize, overlap,
+        foreach (var option in new Option[] { system, output, endpoint, model, entra, azure, questions, language, target, rounds, promptFile, chunkSize, overlap,
                      tokenBudget, temperature, maxTokens, legacyMaxTokens, frequencyPenalty, concurrency, maxRetries, timeout, dropUngrounded, json })
             command.Options.Add(option);
 
@@ -105,6 +106,7 @@ public static class SynthesizeCommand
                 {
                     Endpoint = endpointUri,
                     UseEntraId = pr.GetValue(entra),
+                    AzureOpenAI = pr.GetValue(azure) ? true : null,
                     ApiKey = pr.GetValue(entra) ? null : Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
                 }.Validated();
 
