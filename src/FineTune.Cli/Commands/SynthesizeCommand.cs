@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using FineTune.Synthesis;
 
 namespace FineTune.Cli.Commands;
@@ -12,7 +11,8 @@ namespace FineTune.Cli.Commands;
 /// </summary>
 public static class SynthesizeCommand
 {
-    public static Command Create()
+    /// <param name="progress">The bars for a run writing to this output (<see cref="TerminalProgress.For"/>); null: plain output only.</param>
+    public static Command Create(Func<TextWriter, IProgressDisplay?>? progress = null)
     {
         var documents = new Argument<string[]>("documents") { Description = "PDF, DOCX, TXT or Markdown files.", Arity = ArgumentArity.OneOrMore };
         var system = new Option<string>("--system") { Description = "The trigger word: system message of every example (e.g. \"你是消防系统专家\").", Required = true };
@@ -112,13 +112,14 @@ public static class SynthesizeCommand
 
                 using var client = new ResilientChatClient(OpenAIChatCompletionClient.Create(endpointOptions, modelName), resilience);
                 var store = new FolderChunkResultStore(FolderChunkResultStore.DefaultFolderFor(outPath));
-                var report = await new Synthesizer(client, store, options).RunAsync(pr.GetRequiredValue(documents), outPath, ct);
+                Task<SynthesisReport> Run(Action<int, int>? chunkDone) =>
+                    new Synthesizer(client, store, options) { ChunkDone = chunkDone }.RunAsync(pr.GetRequiredValue(documents), outPath, ct);
+                var report = progress?.Invoke(stdout) is { } display
+                    ? await display.RunAsync(bars => Run((done, total) => bars.Report("chunks", done, total, $"{done}/{total} chunks")))
+                    : await Run(null);
 
                 if (pr.GetValue(json))
-                    await stdout.WriteLineAsync(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web)
-                    {
-                        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-                    }));
+                    await stdout.WriteLineAsync(report.ToJson());
                 else
                     await WriteSummaryAsync(stdout, report);
                 return report.Complete ? ExitCodes.Ok : ExitCodes.Failed;
