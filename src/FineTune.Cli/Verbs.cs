@@ -10,7 +10,7 @@ public static class Verbs
     {
         yield return ValidateCommand.Create();
         yield return ConvertCommand.Create();
-        yield return SynthesizeCommand.Create();
+        yield return SynthesizeCommand.Create(TerminalProgress.For);
         yield return ServeCommand.Create();
         yield return JobsCommand.Create();
         yield return TokenizeCommand.Create();

@@ -15,6 +15,7 @@ public static class ValidationReportJson
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
+        TypeInfoResolver = ValidationReportJsonContext.Default,
     };
 
     private static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };

@@ -295,6 +295,29 @@ public sealed class EntraIdTests
     }
 
     [Fact]
+    public async Task Complete_AzureResourceWithoutKey_SendsTheEntraIdTokenToTheDeploymentRoute()
+    {
+        using var certificate = LoopbackCertificate();
+        await using var server = await FakeOpenAIServer.StartAsync((_, c) => FakeOpenAIServer.Complete(c, "ok"), certificate);
+        using var http = new HttpClient(new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
+        });
+        var credential = new FixedTokenCredential();
+        var client = OpenAIChatCompletionClient.Create(
+            new EndpointOptions { Endpoint = server.Root, AzureOpenAI = true, Credential = credential, HttpClient = http }, "my-deployment");
+
+        var result = await client.CompleteAsync("hello", new GenerationSettings { Model = "my-deployment" }, CancellationToken.None);
+
+        Assert.Equal("ok", result.Text);
+        var request = server.Requests.Single();
+        Assert.Equal("/openai/deployments/my-deployment/chat/completions", request.Path);
+        Assert.Equal("Bearer entra-token-123", request.Authorization);
+        Assert.Null(request.ApiKey);
+        Assert.Equal(["https://cognitiveservices.azure.com/.default"], credential.Scopes.First());
+    }
+
+    [Fact]
     public void Endpoint_EntraIdOverPlainHttp_IsRejected()
     {
         var error = Assert.Throws<ArgumentException>(() => new EndpointOptions { Endpoint = new Uri("http://127.0.0.1:8080/v1/"), UseEntraId = true }.Validated());

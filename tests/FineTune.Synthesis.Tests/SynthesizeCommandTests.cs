@@ -13,10 +13,12 @@ public sealed class SynthesizeCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static async Task<(int Exit, string Out, string Err)> InvokeAsync(params string[] args)
+    private static Task<(int Exit, string Out, string Err)> InvokeAsync(params string[] args) => InvokeAsync(null, args);
+
+    private static async Task<(int Exit, string Out, string Err)> InvokeAsync(Func<TextWriter, IProgressDisplay?>? progress, params string[] args)
     {
         var root = new RootCommand();
-        root.Subcommands.Add(SynthesizeCommand.Create());
+        root.Subcommands.Add(SynthesizeCommand.Create(progress));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
             return (ExitCodes.Usage, "", string.Join("\n", parsed.Errors.Select(e => e.Message)));
@@ -51,6 +53,42 @@ public sealed class SynthesizeCommandTests : IDisposable
         Assert.Equal(4, server.Requests.Count);
         Assert.Contains("4 total, 0 generated, 4 resumed, 0 failed", summary);
         Assert.Contains("16 kept", summary);
+    }
+
+    /// <summary>Records what a terminal display would draw.</summary>
+    private sealed class RecordingDisplay : IProgressDisplay, IProgressBars
+    {
+        public List<(string Task, double Done, double Total)> Reports { get; } = [];
+        public TextWriter? AskedFor { get; set; }
+
+        public Task<T> RunAsync<T>(Func<IProgressBars, Task<T>> work) => work(this);
+
+        public void Report(string task, double done, double total, string? status = null)
+        {
+            lock (Reports) Reports.Add((task, done, total));
+        }
+
+        public void Line(string text) { }
+    }
+
+    [Fact]
+    public async Task Synthesize_OnATerminal_ReportsEveryChunkToTheProgressDisplay()
+    {
+        var document = _temp.File("safety.md");
+        await File.WriteAllTextAsync(document, SafetyDocument.Text);
+        await using var server = await FakeOpenAIServer.StartAsync((request, context) => FakeOpenAIServer.Complete(context, SafetyDocument.ReplyFor(request.Prompt)));
+        var display = new RecordingDisplay();
+
+        var (exit, stdout, stderr) = await InvokeAsync(output => { display.AskedFor = output; return display; },
+            "synthesize", document, "--system", SafetyDocument.System, "--out", _temp.File("out.jsonl"),
+            "--endpoint", server.BaseUrl.ToString(), "--model", "test-model", "--language", "en", "--chunk-size", "300", "--overlap", "0");
+
+        Assert.True(exit == ExitCodes.Ok, stderr);
+        Assert.NotNull(display.AskedFor);
+        Assert.Equal((0, 4), (display.Reports[0].Done, display.Reports[0].Total));
+        Assert.Equal([1, 2, 3, 4], display.Reports.Skip(1).Select(r => r.Done).Order());
+        Assert.All(display.Reports, r => Assert.Equal(("chunks", 4.0), (r.Task, r.Total)));
+        Assert.Contains("4 total, 4 generated", stdout); // the summary is printed as without a display
     }
 
     [Theory]

@@ -23,11 +23,17 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     private readonly ConcurrentQueue<(ReceivedRequest Request, int Status)> _answered = new();
     private int _sequence, _inFlight, _maxInFlight;
 
-    public sealed record ReceivedRequest(int Sequence, string Path, string Model, string Prompt, JsonElement Body, DateTimeOffset At, string? Authorization);
+    public sealed record ReceivedRequest(int Sequence, string Path, string Model, string Prompt, JsonElement Body, DateTimeOffset At, string? Authorization)
+    {
+        public string Query { get; init; } = "";
+        public string? ApiKey { get; init; }
+    }
 
     private FakeOpenAIServer(WebApplication app) => _app = app;
 
     public Uri BaseUrl { get; private set; } = null!;
+    /// <summary>The server's root, as an Azure OpenAI resource endpoint is given.</summary>
+    public Uri Root { get; private set; } = null!;
     public IReadOnlyList<ReceivedRequest> Requests => _requests.OrderBy(r => r.Sequence).ToList();
     /// <summary>Each request whose script has finished, with the status it answered (a dropped connection's is whatever was set before the drop).</summary>
     public IReadOnlyList<(ReceivedRequest Request, int Status)> Answered => _answered.OrderBy(a => a.Request.Sequence).ToList();
@@ -48,13 +54,20 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var server = new FakeOpenAIServer(app);
-        app.MapPost("/v1/chat/completions", async context =>
+        // OpenAI's route, and an Azure OpenAI resource's (/openai/deployments/{deployment}/chat/completions?api-version=…)
+        app.MapPost("/v1/chat/completions", Handle);
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", Handle);
+        async Task Handle(HttpContext context)
         {
             using var body = await JsonDocument.ParseAsync(context.Request.Body);
             var root = body.RootElement.Clone();
             var prompt = string.Concat(root.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
             var request = new ReceivedRequest(Interlocked.Increment(ref server._sequence), context.Request.Path, root.GetProperty("model").GetString() ?? "",
-                prompt, root, DateTimeOffset.UtcNow, context.Request.Headers.Authorization.ToString());
+                prompt, root, DateTimeOffset.UtcNow, context.Request.Headers.Authorization.ToString())
+            {
+                Query = context.Request.QueryString.Value ?? "",
+                ApiKey = context.Request.Headers.TryGetValue("api-key", out var key) ? key.ToString() : null,
+            };
             server._requests.Enqueue(request);
             var now = Interlocked.Increment(ref server._inFlight);
             int seen;
@@ -68,9 +81,10 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
                 server._answered.Enqueue((request, context.Response.StatusCode));
                 Interlocked.Decrement(ref server._inFlight);
             }
-        });
+        }
         await app.StartAsync();
-        server.BaseUrl = new Uri(app.Urls.Single().TrimEnd('/') + "/v1/");
+        server.Root = new Uri(app.Urls.Single().TrimEnd('/') + "/");
+        server.BaseUrl = new Uri(server.Root, "v1/");
         return server;
     }
 

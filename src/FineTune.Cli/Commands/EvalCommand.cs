@@ -92,13 +92,16 @@ public static class EvalCommand
             {
                 FineTune.Torch.LibTorch.ConfigureThreads(pr.GetValue(threads));
                 int lastShown = -1;
-                var report = await Evaluator.RunAsync(evalSpec, pr.GetValue(data)!, pr.GetValue(fewShot), p =>
-                {
-                    // One progress line per variant per 10% (stderr, so --json output stays clean).
-                    int tenth = p.Done * 10 / Math.Max(1, p.Total);
-                    if (tenth != lastShown || p.Done == p.Total) stderr.WriteLine($"{p.Variant}: {p.Done}/{p.Total}");
-                    lastShown = p.Done == p.Total ? -1 : tenth;
-                }, ct);
+                Task<EvalReport> Run(Action<EvalProgress> onProgress) => Evaluator.RunAsync(evalSpec, pr.GetValue(data)!, pr.GetValue(fewShot), onProgress, ct);
+                var report = TerminalProgress.For(stdout) is { } display
+                    ? await display.RunAsync(bars => Run(p => bars.Report(p.Variant, p.Done, p.Total)))
+                    : await Run(p =>
+                    {
+                        // One progress line per variant per 10% (stderr, so --json output stays clean).
+                        int tenth = p.Done * 10 / Math.Max(1, p.Total);
+                        if (tenth != lastShown || p.Done == p.Total) stderr.WriteLine($"{p.Variant}: {p.Done}/{p.Total}");
+                        lastShown = p.Done == p.Total ? -1 : tenth;
+                    });
                 if (pr.GetValue(json)) await stdout.WriteLineAsync(report.ToJson());
                 else await stdout.WriteAsync(Table(report));
                 return ExitCodes.Ok;

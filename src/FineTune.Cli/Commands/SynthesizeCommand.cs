@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using FineTune.Synthesis;
 
 namespace FineTune.Cli.Commands;
@@ -12,7 +11,8 @@ namespace FineTune.Cli.Commands;
 /// </summary>
 public static class SynthesizeCommand
 {
-    public static Command Create()
+    /// <param name="progress">The bars for a run writing to this output (<see cref="TerminalProgress.For"/>); null: plain output only.</param>
+    public static Command Create(Func<TextWriter, IProgressDisplay?>? progress = null)
     {
         var documents = new Argument<string[]>("documents") { Description = "PDF, DOCX, TXT or Markdown files.", Arity = ArgumentArity.OneOrMore };
         var system = new Option<string>("--system") { Description = "The trigger word: system message of every example (e.g. \"你是消防系统专家\").", Required = true };
@@ -23,6 +23,7 @@ public static class SynthesizeCommand
         };
         var model = new Option<string>("--model") { Description = "Model (Azure: deployment) name. Default: $OPENAI_MODEL." };
         var entra = new Option<bool>("--entra-id") { Description = "Authenticate with Microsoft Entra ID (Azure.Identity DefaultAzureCredential) instead of $OPENAI_API_KEY." };
+        var azure = new Option<bool>("--azure-openai") { Description = "Call --endpoint as an Azure OpenAI resource (deployments API, Azure.AI.OpenAI); automatic for *.openai.azure.com other than its /openai/v1/ API." };
         var questions = new Option<int>("--questions-per-chunk") { Description = "Questions asked per chunk (N).", DefaultValueFactory = _ => 10 };
         var language = new Option<string>("--language") { Description = "Language of the default prompt.", DefaultValueFactory = _ => "zh" };
         language.AcceptOnlyFromAmong("zh", "en");
@@ -44,7 +45,7 @@ public static class SynthesizeCommand
 
         var command = new Command("synthesize", "Generate Q&A chat data from documents with an LLM over the OpenAI API.");
         command.Arguments.Add(documents);
-        foreach (var option in new Option[] { system, output, endpoint, model, entra, questions, language, target, rounds, promptFile, chunkSize, overlap,
+        foreach (var option in new Option[] { system, output, endpoint, model, entra, azure, questions, language, target, rounds, promptFile, chunkSize, overlap,
                      tokenBudget, temperature, maxTokens, legacyMaxTokens, frequencyPenalty, concurrency, maxRetries, timeout, dropUngrounded, json })
             command.Options.Add(option);
 
@@ -105,18 +106,20 @@ public static class SynthesizeCommand
                 {
                     Endpoint = endpointUri,
                     UseEntraId = pr.GetValue(entra),
+                    AzureOpenAI = pr.GetValue(azure) ? true : null,
                     ApiKey = pr.GetValue(entra) ? null : Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
                 }.Validated();
 
                 using var client = new ResilientChatClient(OpenAIChatCompletionClient.Create(endpointOptions, modelName), resilience);
                 var store = new FolderChunkResultStore(FolderChunkResultStore.DefaultFolderFor(outPath));
-                var report = await new Synthesizer(client, store, options).RunAsync(pr.GetRequiredValue(documents), outPath, ct);
+                Task<SynthesisReport> Run(Action<int, int>? chunkDone) =>
+                    new Synthesizer(client, store, options) { ChunkDone = chunkDone }.RunAsync(pr.GetRequiredValue(documents), outPath, ct);
+                var report = progress?.Invoke(stdout) is { } display
+                    ? await display.RunAsync(bars => Run((done, total) => bars.Report("chunks", done, total, $"{done}/{total} chunks")))
+                    : await Run(null);
 
                 if (pr.GetValue(json))
-                    await stdout.WriteLineAsync(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web)
-                    {
-                        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-                    }));
+                    await stdout.WriteLineAsync(report.ToJson());
                 else
                     await WriteSummaryAsync(stdout, report);
                 return report.Complete ? ExitCodes.Ok : ExitCodes.Failed;

@@ -8,7 +8,7 @@ namespace FineTune.Cli.Commands;
 /// <summary>
 /// `finetune train`: a LoRA adapter from a base model and chat data, described by a spec file
 /// (`--spec FILE`, the form containers and the pipeline use) or by flags. Prints a progress bar in a
-/// terminal, else one `progress fraction=… step=… loss=…` line per metrics event (the local training
+/// terminal (Spectre.Console, <see cref="TerminalProgress"/>), else one `progress fraction=… step=… loss=…` line per metrics event (the local training
 /// backend reads these). Writes adapter/, checkpoints/, metrics.jsonl and result.json into the output.
 /// </summary>
 public static class TrainCommand
@@ -104,8 +104,9 @@ public static class TrainCommand
                 $"LoRA r {h.LoraRank} α {h.LoraAlpha} dropout {h.LoraDropout} on {string.Join(",", h.LoraTargets)}");
             await trainer.SetupAsync(ct);
             Console.Error.WriteLine($"train: chat template {trainer.ChatTemplateChoice}");
-            var result = trainer.Train(resume, ct);
-            progress.Done();
+            var result = TerminalProgress.For(Console.Out) is { } display
+                ? await display.RunAsync(bars => { progress.Bars = bars; return Task.FromResult(trainer.Train(resume, ct)); })
+                : trainer.Train(resume, ct);
             Console.WriteLine($"train: done: last epoch mean loss {result.LastEpochMeanLoss:F4}{(result.ValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}, " +
                 $"{result.Steps} steps, {result.TokensTrained} tokens in {result.DurationSeconds:F1} s; " +
                 $"{result.TruncatedExamples} truncated; adapter in {result.Adapter}");
@@ -162,38 +163,31 @@ internal static class ParentWatchdog
     }
 }
 
-/// <summary>A bar in a terminal; otherwise `progress key=value …` lines, one per metrics event.</summary>
+/// <summary>Bars on a terminal (<see cref="Bars"/>); otherwise `progress key=value …` lines, one per metrics event.</summary>
 internal sealed class TrainProgressPrinter
 {
-    private readonly bool _terminal = !Console.IsOutputRedirected;
+    public IProgressBars? Bars { get; set; }
 
     public void On(object e)
     {
         switch (e)
         {
             case StepMetrics m:
-                var fraction = m.TotalSteps == 0 ? 0 : (double)m.Step / m.TotalSteps;
-                if (_terminal)
-                {
-                    int width = 30, filled = (int)(fraction * width);
-                    Console.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] step {m.Step}/{m.TotalSteps} epoch {m.Epoch:F2} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s   ");
-                }
+                if (Bars is { } bars)
+                    bars.Report("train", m.Step, m.TotalSteps,
+                        string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch:F2} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s"));
                 else
                 {
+                    var fraction = m.TotalSteps == 0 ? 0 : (double)m.Step / m.TotalSteps;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"progress fraction={fraction:F4} step={m.Step} total_steps={m.TotalSteps} epoch={m.Epoch:F3} loss={m.Loss:F6} lr={m.LearningRate:E3} grad_norm={m.GradNorm:F4} tokens_per_s={m.TokensPerSecond:F1} tokens={m.Tokens}"));
                 }
                 break;
             case EpochMetrics ep:
-                if (_terminal) Console.WriteLine();
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {ep.Epoch}: train loss {ep.TrainLoss:F4}{(ep.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}, checkpoint {ep.Checkpoint}"));
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {ep.Epoch}: train loss {ep.TrainLoss:F4}{(ep.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}, checkpoint {ep.Checkpoint}");
+                if (Bars is { } b) b.Line(line); else Console.WriteLine(line);
                 break;
         }
-    }
-
-    public void Done()
-    {
-        if (_terminal) Console.WriteLine();
     }
 }

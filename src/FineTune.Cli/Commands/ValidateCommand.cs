@@ -12,6 +12,9 @@ namespace FineTune.Cli.Commands;
 /// </summary>
 public static class ValidateCommand
 {
+    /// <summary>Files from this size on show a progress bar on a terminal.</summary>
+    public const long ProgressFromBytes = 32L << 20;
+
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "Chat JSONL, Alpaca or ShareGPT (JSON array or JSONL)." };
@@ -33,13 +36,15 @@ public static class ValidateCommand
             ValidationReport report;
             try
             {
-                await using var input = DataOptions.OpenInput(path);
-                if (pr.GetValue(output) is { } outPath)
-                {
-                    report = await DataOptions.WriteAtomicallyAsync(outPath, stream =>
-                        DatasetValidator.ValidateAsync(input, options, new ChatJsonlWriter(stream), ct));
-                }
-                else report = await DatasetValidator.ValidateAsync(input, options, ct);
+                await using var file = DataOptions.OpenInput(path);
+                Task<ValidationReport> Validate(Stream input) => pr.GetValue(output) is { } outPath
+                    ? DataOptions.WriteAtomicallyAsync(outPath, stream => DatasetValidator.ValidateAsync(input, options, new ChatJsonlWriter(stream), ct))
+                    : DatasetValidator.ValidateAsync(input, options, ct);
+                // A big file on a terminal: a bar of the bytes read so far.
+                report = file.Length >= ProgressFromBytes && TerminalProgress.For(Console.Out) is { } display
+                    ? await display.RunAsync(bars => Validate(new ReadProgressStream(file,
+                        read => bars.Report(Path.GetFileName(path), read, file.Length, $"{read >> 20}/{file.Length >> 20} MiB"))))
+                    : await Validate(file);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -1,9 +1,10 @@
-using System.Text;
-using System.Text.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using FineTune.Host.Hosting;
 using FineTune.Models.Generation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace FineTune.Host.Serving;
@@ -22,19 +23,8 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
         endpoints.MapPost("/v1/chat/completions", CompleteAsync);
     }
 
-    private async Task ListModels(HttpContext http)
-    {
-        var all = models.List();
-        await WriteJsonAsync(http, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("object", "list");
-            w.WriteStartArray("data");
-            foreach (var m in all) WriteModel(w, m);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
-    }
+    private async Task ListModels(HttpContext http) =>
+        await WriteJsonAsync(http, Json.Bytes(new ModelListObject("list", models.List().Select(ToModel).ToList()), ServingJsonContext.Default.ModelListObject));
 
     private async Task GetModel(HttpContext http, string id)
     {
@@ -43,19 +33,11 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
             await models.NotServed(id).WriteAsync(http.Response, http.RequestAborted);
             return;
         }
-        await WriteJsonAsync(http, w => WriteModel(w, model));
+        await WriteJsonAsync(http, Json.Bytes(ToModel(model), ServingJsonContext.Default.ModelObject));
     }
 
-    private void WriteModel(Utf8JsonWriter w, AdapterEntry m)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", m.Id);
-        w.WriteString("object", "model");
-        w.WriteNumber("created", m.Created.ToUnixTimeSeconds());
-        w.WriteString("owned_by", m.OwnedBy);
-        if (m.Id != served.Id) w.WriteString("parent", served.Id);
-        w.WriteEndObject();
-    }
+    private ModelObject ToModel(AdapterEntry m) =>
+        new(m.Id, "model", m.Created.ToUnixTimeSeconds(), m.OwnedBy, m.Id != served.Id ? served.Id : null);
 
     private async Task CompleteAsync(HttpContext http)
     {
@@ -64,7 +46,7 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
         ChatCompletionRequest request;
         try
         {
-            request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request, ct));
+            request = ChatRequestParser.Parse((await ReadBodyAsync(http.Request, ct)).Span);
             var adapter = await models.ResolveAsync(request.Model, ct);
             job = CreateJob(request, adapter);
             worker.Submit(job);
@@ -83,7 +65,7 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
             else
             {
                 var outcome = await job.Outcome.WaitAsync(ct);
-                await WriteJsonAsync(http, w => ChatCompletionJson.Completion(w, id, created, request.Model, outcome));
+                await WriteJsonAsync(http, ChatCompletionJson.Completion(id, created, request.Model, outcome));
             }
         }
         catch (OpenAiError e) when (!http.Response.HasStarted)
@@ -117,60 +99,56 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
         return new GenerationJob(adapter, prompt, request.MaxTokens ?? room, sampling, request.Stop, served.Tokenizer);
     }
 
+    /// <summary>
+    /// Server-sent events as OpenAI frames them: <c>data: {chunk}</c> events (no <c>event:</c> field), then
+    /// <c>data: [DONE]</c>, written by ASP.NET Core's <see cref="TypedResults.ServerSentEvents{T}(IAsyncEnumerable{SseItem{T}}, string?)"/>.
+    /// </summary>
     private static async Task StreamAsync(HttpContext http, ChatCompletionRequest request, GenerationJob job, string id, long created, CancellationToken ct)
     {
         // Wait for the worker to start (or fail) this request before committing to 200 and an event stream.
         var more = await job.Deltas.WaitToReadAsync(ct);
-        http.Response.StatusCode = StatusCodes.Status200OK;
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        var body = http.Response.Body;
-        await SendAsync(body, w => ChatCompletionJson.Chunk(w, id, created, request.Model, request.IncludeUsage, role: "assistant", content: "", finishReason: null), ct);
+        await TypedResults.ServerSentEvents(Events(request, job, id, created, more, ct)).ExecuteAsync(http);
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> Events(ChatCompletionRequest request, GenerationJob job, string id, long created,
+        bool more, [EnumeratorCancellation] CancellationToken ct)
+    {
+        string Chunk(string? role, string? content, string? finish) =>
+            ChatCompletionJson.Chunk(id, created, request.Model, request.IncludeUsage, role, content, finish);
+
+        yield return new SseItem<string>(Chunk("assistant", "", null));
         while (more)
         {
             while (job.Deltas.TryRead(out var delta))
-                await SendAsync(body, w => ChatCompletionJson.Chunk(w, id, created, request.Model, request.IncludeUsage, role: null, content: delta, finishReason: null), ct);
+                yield return new SseItem<string>(Chunk(null, delta, null));
+            OpenAiError? failed = null;
             try { more = await job.Deltas.WaitToReadAsync(ct); }
-            catch (OpenAiError e)
+            catch (OpenAiError e) { failed = e; }
+            if (failed is not null)
             {
                 // Mid-stream failure: the status is sent already, so the error travels as an event.
-                await SendAsync(body, e.WriteJson, ct);
-                return;
+                yield return new SseItem<string>(failed.ToJson());
+                yield break;
             }
         }
         var outcome = await job.Outcome;
-        await SendAsync(body, w => ChatCompletionJson.Chunk(w, id, created, request.Model, request.IncludeUsage, role: null, content: null, finishReason: outcome.FinishReason), ct);
-        if (request.IncludeUsage) await SendAsync(body, w => ChatCompletionJson.UsageChunk(w, id, created, request.Model, outcome), ct);
-        await body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);
-        await body.FlushAsync(ct);
+        yield return new SseItem<string>(Chunk(null, null, outcome.FinishReason));
+        if (request.IncludeUsage) yield return new SseItem<string>(ChatCompletionJson.UsageChunk(id, created, request.Model, outcome));
+        yield return new SseItem<string>("[DONE]");
     }
 
-    private static async Task SendAsync(Stream body, Action<Utf8JsonWriter> write, CancellationToken ct)
+    /// <summary>The body's bytes whatever its Content-Type (curl -d sends a form type), as lenient servers do.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
-        await body.WriteAsync("data: "u8.ToArray(), ct);
-        await body.WriteAsync(Json.Bytes(write), ct);
-        await body.WriteAsync("\n\n"u8.ToArray(), ct);
-        await body.FlushAsync(ct);
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
-    /// <summary>The body as JSON whatever its Content-Type (curl -d sends a form type), as lenient servers do.</summary>
-    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        try
-        {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw OpenAiError.Invalid($"The body is not valid JSON: {e.Message}", null);
-        }
-    }
-
-    private static async Task WriteJsonAsync(HttpContext http, Action<Utf8JsonWriter> write)
+    private static async Task WriteJsonAsync(HttpContext http, ReadOnlyMemory<byte> json)
     {
         http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(Json.Bytes(write), http.RequestAborted);
+        await http.Response.Body.WriteAsync(json, http.RequestAborted);
     }
 }

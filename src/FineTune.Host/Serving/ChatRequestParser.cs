@@ -1,146 +1,149 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace FineTune.Host.Serving;
 
 /// <summary>
 /// Reads a chat-completions body as OpenAI does: unknown fields are ignored, known ones are type- and range-checked,
 /// and anything this server cannot honour (n &gt; 1, tools, logprobs, non-text content) is a 400 naming the parameter.
+/// The body is deserialized into <see cref="ChatCompletionBody"/> (source-generated); a value of the wrong type is a
+/// 400 naming its path (<c>messages[1].content</c>).
 /// </summary>
-public static class ChatRequestParser
+public static partial class ChatRequestParser
 {
     public const int MaxStopSequences = 4;
 
-    public static ChatCompletionRequest Parse(JsonElement body)
+    public static ChatCompletionRequest Parse(ReadOnlySpan<byte> utf8)
     {
-        if (body.ValueKind != JsonValueKind.Object) throw OpenAiError.Invalid("The request body must be a JSON object.", null);
-        var model = body.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() is { Length: > 0 } s
-            ? s : throw OpenAiError.Invalid("'model' is required: a model id from GET /v1/models.", "model");
-        if (Optional(body, "n") is { } n && (n.ValueKind != JsonValueKind.Number || !n.TryGetInt32(out var count) || count != 1))
-            throw OpenAiError.Invalid("Only n = 1 is supported.", "n", "unsupported_parameter");
-        if (Optional(body, "logprobs") is { ValueKind: JsonValueKind.True })
-            throw OpenAiError.Invalid("logprobs are not supported.", "logprobs", "unsupported_parameter");
-        if (Optional(body, "tools") is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
-            throw OpenAiError.Invalid("tools are not supported.", "tools", "unsupported_parameter");
-        if (Optional(body, "response_format") is { } format && !(format.ValueKind == JsonValueKind.Object
-                && format.TryGetProperty("type", out var ft) && ft.ValueKind == JsonValueKind.String && ft.GetString() == "text"))
+        var body = Read(utf8);
+        var model = body.Model is { Length: > 0 } s ? s : throw OpenAiError.Invalid("'model' is required: a model id from GET /v1/models.", "model");
+        if (body.N is { } n && n != 1) throw OpenAiError.Invalid("Only n = 1 is supported.", "n", "unsupported_parameter");
+        if (body.Logprobs == true) throw OpenAiError.Invalid("logprobs are not supported.", "logprobs", "unsupported_parameter");
+        if (body.Tools is { Count: > 0 }) throw OpenAiError.Invalid("tools are not supported.", "tools", "unsupported_parameter");
+        if (body.ResponseFormat is { } format && format.Type != "text")
             throw OpenAiError.Invalid("Only response_format {\"type\": \"text\"} is supported.", "response_format", "unsupported_parameter");
 
-        var stream = Bool(body, "stream") ?? false;
-        var includeUsage = false;
-        if (Optional(body, "stream_options") is { } so)
-        {
-            if (!stream) throw OpenAiError.Invalid("stream_options is only allowed when stream is true.", "stream_options");
-            if (so.ValueKind != JsonValueKind.Object) throw OpenAiError.Invalid("stream_options must be an object.", "stream_options");
-            includeUsage = Bool(so, "include_usage", "stream_options.include_usage") ?? false;
-        }
-        var maxTokens = Int(body, "max_completion_tokens") ?? Int(body, "max_tokens");
+        var stream = body.Stream ?? false;
+        if (body.StreamOptions is not null && !stream)
+            throw OpenAiError.Invalid("stream_options is only allowed when stream is true.", "stream_options");
+        var maxTokens = body.MaxCompletionTokens ?? body.MaxTokens;
         if (maxTokens is < 1)
-            throw OpenAiError.Invalid($"max_completion_tokens must be at least 1 (got {maxTokens}).", Optional(body, "max_completion_tokens") is null ? "max_tokens" : "max_completion_tokens");
-        var temperature = Number(body, "temperature") ?? 1.0;
+            throw OpenAiError.Invalid($"max_completion_tokens must be at least 1 (got {maxTokens}).", body.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+        var temperature = body.Temperature ?? 1.0;
         if (temperature is < 0 or > 2) throw OpenAiError.Invalid($"temperature must be between 0 and 2 (got {temperature}).", "temperature");
-        var topP = Number(body, "top_p") ?? 1.0;
+        var topP = body.TopP ?? 1.0;
         if (!(topP > 0 && topP <= 1)) throw OpenAiError.Invalid($"top_p must be in (0, 1] (got {topP}).", "top_p");
-        long? seed = null;
-        if (Optional(body, "seed") is { } sd)
-            seed = sd.ValueKind == JsonValueKind.Number && sd.TryGetInt64(out var v) ? v : throw OpenAiError.Invalid("seed must be an integer.", "seed");
 
         return new ChatCompletionRequest
         {
             Model = model,
-            Messages = Messages(body),
+            Messages = Messages(body.Messages),
             Stream = stream,
-            IncludeUsage = includeUsage,
+            IncludeUsage = body.StreamOptions?.IncludeUsage ?? false,
             MaxTokens = maxTokens,
             Temperature = temperature,
             TopP = topP,
-            Seed = seed,
-            Stop = Stop(body),
+            Seed = body.Seed,
+            Stop = Stop(body.Stop),
         };
     }
 
-    private static List<(string, string)> Messages(JsonElement body)
+    /// <summary>Malformed JSON is one 400; well-formed JSON with a value of the wrong type is a 400 naming that value.</summary>
+    private static ChatCompletionBody Read(ReadOnlySpan<byte> utf8)
     {
-        if (Optional(body, "messages") is not { ValueKind: JsonValueKind.Array } messages)
-            throw OpenAiError.Invalid("'messages' is required: an array of {role, content}.", "messages");
-        if (messages.GetArrayLength() == 0) throw OpenAiError.Invalid("'messages' must hold at least one message.", "messages", "empty_array");
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            while (reader.Read()) { }
+        }
+        catch (JsonException e)
+        {
+            throw OpenAiError.Invalid($"The body is not valid JSON: {e.Message}", null);
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, ServingJsonContext.Default.ChatCompletionBody)
+                ?? throw OpenAiError.Invalid("The request body must be a JSON object.", null);
+        }
+        catch (JsonException e)
+        {
+            var param = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+            if (param is null) throw OpenAiError.Invalid("The request body must be a JSON object.", null);
+            var expected = Expected.GetValueOrDefault(Index().Replace(param, "[]"), "of another type");
+            throw OpenAiError.Invalid($"{param} must be {expected}.", param);
+        }
+    }
+
+    /// <summary>What each field must be, by its path with indices as [].</summary>
+    private static readonly Dictionary<string, string> Expected = new()
+    {
+        ["model"] = "a string",
+        ["messages"] = "an array of {role, content}",
+        ["messages[]"] = "an object",
+        ["messages[].role"] = "a string",
+        ["messages[].content"] = "a string or an array of text parts",
+        ["n"] = "an integer",
+        ["logprobs"] = "a boolean",
+        ["tools"] = "an array",
+        ["response_format"] = "an object",
+        ["response_format.type"] = "a string",
+        ["stream"] = "a boolean",
+        ["stream_options"] = "an object",
+        ["stream_options.include_usage"] = "a boolean",
+        ["max_completion_tokens"] = "an integer",
+        ["max_tokens"] = "an integer",
+        ["temperature"] = "a number",
+        ["top_p"] = "a number",
+        ["seed"] = "an integer",
+        ["stop"] = "a string or an array of strings",
+    };
+
+    [GeneratedRegex(@"\[\d+\]")]
+    private static partial Regex Index();
+
+    private static List<(string, string)> Messages(List<ChatMessageBody?>? messages)
+    {
+        if (messages is null) throw OpenAiError.Invalid("'messages' is required: an array of {role, content}.", "messages");
+        if (messages.Count == 0) throw OpenAiError.Invalid("'messages' must hold at least one message.", "messages", "empty_array");
         var list = new List<(string, string)>();
-        int i = 0;
-        foreach (var message in messages.EnumerateArray())
+        for (int i = 0; i < messages.Count; i++)
         {
             var at = $"messages[{i}]";
-            if (message.ValueKind != JsonValueKind.Object) throw OpenAiError.Invalid($"{at} must be an object.", at);
-            var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : null;
-            role = role switch
+            var message = messages[i] ?? throw OpenAiError.Invalid($"{at} must be an object.", at);
+            var role = message.Role switch
             {
-                "system" or "user" or "assistant" => role,
+                "system" or "user" or "assistant" => message.Role,
                 "developer" => "system",
                 null => throw OpenAiError.Invalid($"{at}.role is required.", $"{at}.role"),
-                _ => throw OpenAiError.Invalid($"{at}.role '{role}' is not supported: use system, developer, user or assistant.", $"{at}.role"),
+                var other => throw OpenAiError.Invalid($"{at}.role '{other}' is not supported: use system, developer, user or assistant.", $"{at}.role"),
             };
-            list.Add((role, Content(message, at)));
-            i++;
+            list.Add((role, Content(message.Content, at)));
         }
         return list;
     }
 
-    /// <summary>A string, or an array of text parts (joined); null only for assistant turns.</summary>
-    private static string Content(JsonElement message, string at)
+    /// <summary>A string, or an array of text parts (joined).</summary>
+    private static string Content(MessageContent? content, string at)
     {
-        if (!message.TryGetProperty("content", out var c) || c.ValueKind == JsonValueKind.Null)
-            throw OpenAiError.Invalid($"{at}.content is required.", $"{at}.content");
-        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
-        if (c.ValueKind != JsonValueKind.Array) throw OpenAiError.Invalid($"{at}.content must be a string or an array of text parts.", $"{at}.content");
-        var text = new System.Text.StringBuilder();
-        int j = 0;
-        foreach (var part in c.EnumerateArray())
+        if (content is null) throw OpenAiError.Invalid($"{at}.content is required.", $"{at}.content");
+        if (content.Text is { } text) return text;
+        var joined = new System.Text.StringBuilder();
+        for (int j = 0; j < content.Parts!.Count; j++)
         {
-            var p = $"{at}.content[{j++}]";
-            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
-                throw OpenAiError.Invalid($"{p} must be an object with a type.", $"{p}.type");
-            if (t.GetString() != "text") throw OpenAiError.Invalid($"{p}.type '{t.GetString()}' is not supported: only text parts.", $"{p}.type");
-            if (!part.TryGetProperty("text", out var tx) || tx.ValueKind != JsonValueKind.String)
-                throw OpenAiError.Invalid($"{p}.text must be a string.", $"{p}.text");
-            text.Append(tx.GetString());
+            var p = $"{at}.content[{j}]";
+            var part = content.Parts[j];
+            if (part?.Type is not { } type) throw OpenAiError.Invalid($"{p} must be an object with a type.", $"{p}.type");
+            if (type != "text") throw OpenAiError.Invalid($"{p}.type '{type}' is not supported: only text parts.", $"{p}.type");
+            joined.Append(part.Text ?? throw OpenAiError.Invalid($"{p}.text must be a string.", $"{p}.text"));
         }
-        return text.ToString();
+        return joined.ToString();
     }
 
-    private static IReadOnlyList<string> Stop(JsonElement body)
+    private static IReadOnlyList<string> Stop(string[]? stop)
     {
-        var stop = Optional(body, "stop");
         if (stop is null) return [];
-        if (stop.Value.ValueKind == JsonValueKind.String) return NonEmpty([stop.Value.GetString()!]);
-        if (stop.Value.ValueKind != JsonValueKind.Array || stop.Value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
-            throw OpenAiError.Invalid("stop must be a string or an array of strings.", "stop");
-        if (stop.Value.GetArrayLength() > MaxStopSequences) throw OpenAiError.Invalid($"stop takes at most {MaxStopSequences} sequences.", "stop");
-        return NonEmpty(stop.Value.EnumerateArray().Select(e => e.GetString()!).ToArray());
-
-        static string[] NonEmpty(string[] s) =>
-            s.Any(x => x.Length == 0) ? throw OpenAiError.Invalid("stop sequences must not be empty.", "stop") : s;
+        if (stop.Length > MaxStopSequences) throw OpenAiError.Invalid($"stop takes at most {MaxStopSequences} sequences.", "stop");
+        if (stop.Any(s => s.Length == 0)) throw OpenAiError.Invalid("stop sequences must not be empty.", "stop");
+        return stop;
     }
-
-    private static JsonElement? Optional(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
-
-    private static bool? Bool(JsonElement obj, string name, string? param = null) => Optional(obj, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.False } => false,
-        _ => throw OpenAiError.Invalid($"{param ?? name} must be a boolean.", param ?? name),
-    };
-
-    private static double? Number(JsonElement obj, string name) => Optional(obj, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } v => v.GetDouble(),
-        _ => throw OpenAiError.Invalid($"{name} must be a number.", name),
-    };
-
-    private static int? Int(JsonElement obj, string name) => Optional(obj, name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } v when v.TryGetInt32(out var i) => i,
-        _ => throw OpenAiError.Invalid($"{name} must be an integer.", name),
-    };
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace FineTune.Host.Serving;
@@ -32,17 +31,10 @@ public sealed class OpenAiError(int status, string message, string type, string?
     public static OpenAiError Server(string message) =>
         new(StatusCodes.Status500InternalServerError, message, "server_error", null, "server_error");
 
-    public void WriteJson(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("error");
-        w.WriteString("message", Message);
-        w.WriteString("type", Type);
-        if (Param is null) w.WriteNull("param"); else w.WriteString("param", Param);
-        if (Code is null) w.WriteNull("code"); else w.WriteString("code", Code);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
+    /// <summary>The error object as a stream event carries it (mid-stream, after the 200 is sent).</summary>
+    internal string ToJson() => Json.Text(Body, ServingJsonContext.Default.ErrorResponseObject);
+
+    private ErrorResponseObject Body => new(new ErrorObject(Message, Type, Param, Code));
 
     public async Task WriteAsync(HttpResponse response, CancellationToken ct)
     {
@@ -50,6 +42,6 @@ public sealed class OpenAiError(int status, string message, string type, string?
         response.ContentType = "application/json";
         if (RetryAfter is { } after)
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await response.Body.WriteAsync(Json.Bytes(WriteJson), ct);
+        await response.Body.WriteAsync(Json.Bytes(Body, ServingJsonContext.Default.ErrorResponseObject), ct);
     }
 }

@@ -35,13 +35,10 @@ public sealed class ValidateActivity(StorageAccount storage, IOptions<PipelineOp
             reportBytes = await ValidateAsync(job, ct);
         }
 
-        using var report = JsonDocument.Parse(reportBytes);
-        var root = report.RootElement;
-        var errors = root.GetProperty("errors").GetInt64();
-        var records = root.GetProperty("records").GetInt64();
-        var usable = root.GetProperty("usable").GetBoolean();
-        return new ValidateResult(usable, usable ? null : FailureReason(root, job.Input.Manifest.DropInvalidLines), records,
-            root.GetProperty("validExamples").GetInt64(), errors, root.GetProperty("droppedExamples").GetInt64());
+        var report = JsonSerializer.Deserialize<ValidationReport>(reportBytes, JobJson.Options)
+            ?? throw new PermanentJobException($"the stored validation report of job {job.JobId} is empty");
+        return new ValidateResult(report.Usable, report.Usable ? null : FailureReason(report, job.Input.Manifest.DropInvalidLines), report.Records,
+            report.ValidExamples, report.Errors, report.DroppedExamples);
     }
 
     private async Task<byte[]> ValidateAsync(JobRequest job, CancellationToken ct)
@@ -76,14 +73,13 @@ public sealed class ValidateActivity(StorageAccount storage, IOptions<PipelineOp
         }
     }
 
-    private static string FailureReason(JsonElement root, bool dropMode)
+    private static string FailureReason(ValidationReport report, bool dropMode)
     {
-        var errors = root.GetProperty("errors").GetInt64();
-        var records = root.GetProperty("records").GetInt64();
-        var first = root.GetProperty("problems").EnumerateArray()
-            .Where(p => p.GetProperty("severity").ToString().Equals("error", StringComparison.OrdinalIgnoreCase))
+        var (errors, records) = (report.Errors, report.Records);
+        var first = report.Problems
+            .Where(p => p.Severity == Severity.Error)
             .Take(3)
-            .Select(p => $"line {p.GetProperty("line").GetInt64()}: {p.GetProperty("code").GetString()} {p.GetProperty("message").GetString()}")
+            .Select(p => $"line {p.Line}: {p.Code} {p.Message}")
             .ToList();
         var why = dropMode
             ? $"no valid examples remain after dropping invalid lines ({errors} errors in {records} records)"

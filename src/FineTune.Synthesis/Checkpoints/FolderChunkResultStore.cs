@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace FineTune.Synthesis;
@@ -9,11 +8,7 @@ namespace FineTune.Synthesis;
 /// </summary>
 public sealed class FolderChunkResultStore(string folder) : IChunkResultStore
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    internal static readonly JsonSerializerOptions Json = SynthesisJsonContext.Files;
 
     public string Folder { get; } = folder;
 

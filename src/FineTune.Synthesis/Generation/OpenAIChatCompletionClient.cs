@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using Azure.AI.OpenAI;
 using Azure.Identity;
 using OpenAI;
 using OpenAI.Chat;
@@ -7,37 +8,54 @@ using OpenAI.Chat;
 namespace FineTune.Synthesis;
 
 /// <summary>
-/// <see cref="IChatCompletionClient"/> over the official OpenAI .NET SDK's <see cref="ChatClient"/>. The SDK's own
+/// <see cref="IChatCompletionClient"/> over the official OpenAI .NET SDK's <see cref="ChatClient"/> (for an Azure OpenAI
+/// resource, the one Azure.AI.OpenAI's <see cref="AzureOpenAIClient"/> makes for the deployment). The SDK's own
 /// retries are switched off and its network timeout made infinite: <see cref="ResilientChatClient"/> (Polly) is the one
 /// place that retries, times out and breaks the circuit, so attempts are counted once and Retry-After is honoured.
 /// </summary>
 public sealed class OpenAIChatCompletionClient : IChatCompletionClient
 {
+    private const string UserAgent = "finetune-synthesize";
     private readonly ChatClient _client;
 
     public OpenAIChatCompletionClient(ChatClient client) => _client = client;
 
+    /// <summary>A client for <paramref name="model"/> (for an Azure OpenAI resource: the deployment name).</summary>
     public static OpenAIChatCompletionClient Create(EndpointOptions endpoint, string model)
     {
         endpoint.Validated();
-        var options = new OpenAIClientOptions
-        {
-            Endpoint = endpoint.Endpoint,
-            // No SDK retries: Polly retries (with jitter, Retry-After and a circuit breaker) in ResilientChatClient.
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            // Polly's per-attempt timeout applies; the SDK's default (100 s) would race it.
-            NetworkTimeout = Timeout.InfiniteTimeSpan,
-            UserAgentApplicationId = "finetune-synthesize",
-        };
+        return new OpenAIChatCompletionClient(endpoint.IsAzureOpenAI ? AzureClient(endpoint, model) : OpenAIClient(endpoint, model));
+    }
+
+    /// <summary>No SDK retries (Polly retries in ResilientChatClient) and no SDK timeout (Polly's per-attempt one applies).</summary>
+    private static T Configure<T>(T options, EndpointOptions endpoint) where T : ClientPipelineOptions
+    {
+        options.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
+        options.NetworkTimeout = Timeout.InfiniteTimeSpan;
         if (endpoint.HttpClient is not null)
             options.Transport = new HttpClientPipelineTransport(endpoint.HttpClient);
+        return options;
+    }
+
+    private static ChatClient AzureClient(EndpointOptions endpoint, string deployment)
+    {
+        var options = Configure(new AzureOpenAIClientOptions { UserAgentApplicationId = UserAgent }, endpoint);
+        var resource = new Uri(endpoint.Endpoint.GetLeftPart(UriPartial.Authority));
+        var client = endpoint.UsesEntraId
+            ? new AzureOpenAIClient(resource, endpoint.Credential ?? new DefaultAzureCredential(), options)
+            : new AzureOpenAIClient(resource, new ApiKeyCredential(endpoint.ApiKey!), options);
+        return client.GetChatClient(deployment);
+    }
+
+    private static ChatClient OpenAIClient(EndpointOptions endpoint, string model)
+    {
+        var options = Configure(new OpenAIClientOptions { Endpoint = endpoint.Endpoint, UserAgentApplicationId = UserAgent }, endpoint);
 #pragma warning disable OPENAI001 // the AuthenticationPolicy constructor is marked experimental; it is the SDK's way to use Entra ID
-        var client = endpoint.UseEntraId
+        return endpoint.UseEntraId
             ? new ChatClient(model, new BearerTokenPolicy(endpoint.Credential ?? new DefaultAzureCredential(), endpoint.EntraScope), options)
             // Local servers often need no key, but the SDK requires a non-empty one.
             : new ChatClient(model, new ApiKeyCredential(string.IsNullOrEmpty(endpoint.ApiKey) ? "none" : endpoint.ApiKey), options);
 #pragma warning restore OPENAI001
-        return new OpenAIChatCompletionClient(client);
     }
 
     public async Task<CompletionResult> CompleteAsync(string prompt, GenerationSettings settings, CancellationToken ct)

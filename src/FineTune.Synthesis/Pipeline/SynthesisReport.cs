@@ -16,6 +16,9 @@ public sealed record SynthesisReport
     public required PairCounts Pairs { get; init; }
     public required double ElapsedSeconds { get; init; }
 
+    /// <summary>The report on one line (camelCase), as `finetune synthesize --json` prints it.</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, SynthesisJsonContext.Lines);
+
     /// <summary>True when every chunk completed.</summary>
     public bool Complete => Chunks.Failed == 0;
 

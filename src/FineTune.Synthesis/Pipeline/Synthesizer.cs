@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using FineTune.Data;
 
@@ -16,7 +15,6 @@ namespace FineTune.Synthesis;
 /// </summary>
 public sealed class Synthesizer
 {
-    private static readonly JsonSerializerOptions LineJson = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly IChatCompletionClient _client;
     private readonly IChunkResultStore _store;
@@ -31,6 +29,9 @@ public sealed class Synthesizer
         _options = options.Validated();
         _statistics = statistics ?? (client as ResilientChatClient)?.Statistics;
     }
+
+    /// <summary>Called as each chunk of a run ends (generated, resumed or failed): chunks done so far, and all of them.</summary>
+    public Action<int, int>? ChunkDone { get; init; }
 
     /// <summary>Extracts, cleans and chunks the documents (no model calls).</summary>
     public async Task<IReadOnlyList<(ExtractedDocument Document, IReadOnlyList<Chunk> Chunks)>> PrepareAsync(
@@ -95,39 +96,46 @@ public sealed class Synthesizer
 
         var results = new ConcurrentDictionary<string, ChunkResult>();
         var failures = new ConcurrentBag<SynthesisReport.FailedChunk>();
-        int resumed = 0, generated = 0;
+        int resumed = 0, generated = 0, done = 0;
+        ChunkDone?.Invoke(0, chunks.Count);
         try
         {
             await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = _options.ChunkParallelism, CancellationToken = ct },
                 async (chunk, token) =>
                 {
-                    if (await _store.TryGetAsync(chunk.Id, token) is { } stored && stored.Fingerprint == fingerprint)
-                    {
-                        results[chunk.Id] = stored;
-                        Interlocked.Increment(ref resumed);
-                        return;
-                    }
-                    if (!generate)
-                    {
-                        failures.Add(new SynthesisReport.FailedChunk(chunk.Id, chunk.SourceFile, chunk.PageRange, "no result was stored for this chunk"));
-                        return;
-                    }
-                    try
-                    {
-                        var result = await GenerateChunkAsync(chunk, fingerprint, token);
-                        await _store.SaveAsync(result, token);
-                        results[chunk.Id] = result;
-                        Interlocked.Increment(ref generated);
-                    }
-                    catch (Exception e) when (!token.IsCancellationRequested && !TransientFaults.IsFatal(e))
-                    {
-                        failures.Add(new SynthesisReport.FailedChunk(chunk.Id, chunk.SourceFile, chunk.PageRange, $"{TransientFaults.Describe(e)}: {e.Message}"));
-                    }
+                    try { await RunChunkAsync(chunk, token); }
+                    finally { ChunkDone?.Invoke(Interlocked.Increment(ref done), chunks.Count); }
                 });
         }
         catch (Exception e) when (TransientFaults.IsFatal(e))
         {
             throw new SynthesisException($"the model endpoint refused the request, so the job stopped: {e.Message}", e);
+        }
+
+        async Task RunChunkAsync(Chunk chunk, CancellationToken token)
+        {
+            if (await _store.TryGetAsync(chunk.Id, token) is { } stored && stored.Fingerprint == fingerprint)
+            {
+                results[chunk.Id] = stored;
+                Interlocked.Increment(ref resumed);
+                return;
+            }
+            if (!generate)
+            {
+                failures.Add(new SynthesisReport.FailedChunk(chunk.Id, chunk.SourceFile, chunk.PageRange, "no result was stored for this chunk"));
+                return;
+            }
+            try
+            {
+                var result = await GenerateChunkAsync(chunk, fingerprint, token);
+                await _store.SaveAsync(result, token);
+                results[chunk.Id] = result;
+                Interlocked.Increment(ref generated);
+            }
+            catch (Exception e) when (!token.IsCancellationRequested && !TransientFaults.IsFatal(e))
+            {
+                failures.Add(new SynthesisReport.FailedChunk(chunk.Id, chunk.SourceFile, chunk.PageRange, $"{TransientFaults.Describe(e)}: {e.Message}"));
+            }
         }
 
         var (pairs, flagged) = await WriteOutputAsync(chunks, results, outputPath, ct);
@@ -254,16 +262,9 @@ public sealed class Synthesizer
                 }
                 kept++;
                 output.Append(ChatJsonl.ToJsonLine(PairRules.ToExample(_options.SystemPrompt, pair))).Append('\n');
-                sources.Append(JsonSerializer.Serialize(new
-                {
-                    line = kept,
-                    chunk = chunk.Id,
-                    source = chunk.SourceFile,
-                    firstPage = chunk.FirstPage,
-                    lastPage = chunk.LastPage,
-                    grounding = Math.Round(grounding, 3),
-                    flagged = ungrounded,
-                }, LineJson)).Append('\n');
+                sources.Append(JsonSerializer.Serialize(
+                    new SourceLine(kept, chunk.Id, chunk.SourceFile, chunk.FirstPage, chunk.LastPage, Math.Round(grounding, 3), ungrounded),
+                    SynthesisJsonContext.Lines)).Append('\n');
             }
         }
         await WriteAtomicallyAsync(outputPath, output.ToString(), ct);

@@ -20,6 +20,7 @@ public sealed record EvalReport(
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = EvalJsonContext.Default,
     };
 
     /// <summary>The per-item lines: compact, one object each.</summary>
@@ -35,3 +36,8 @@ public sealed record EvalReport(
     public static EvalReport Load(string path) =>
         JsonSerializer.Deserialize<EvalReport>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty report");
 }
+
+/// <summary>Source-generated metadata of report.json and the items files (<see cref="EvalReport.Json"/> sets the names and layout).</summary>
+[JsonSerializable(typeof(EvalReport))]
+[JsonSerializable(typeof(EvalItemResult))]
+internal sealed partial class EvalJsonContext : JsonSerializerContext;

@@ -144,6 +144,60 @@ public class ModelConfigTests
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("\"hidden_size\": 2048", "\"hidden_size\": \"2048\"", "hidden_size must be an integer")]
+    [InlineData("\"hidden_size\": 2048", "\"hidden_size\": 2048.5", "hidden_size must be an integer")]
+    [InlineData("\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": \"small\"", "rms_norm_eps must be a number")]
+    [InlineData("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": \"no\"", "tie_word_embeddings must be true or false")]
+    [InlineData("\"model_type\": \"llama\"", "\"model_type\": 7", "model_type must be a string")]
+    [InlineData("\"eos_token_id\": 2", "\"eos_token_id\": [2, \"x\"]", "eos_token_id must be an integer, a list of integers or null")]
+    [InlineData("\"rope_scaling\": null", "\"rope_scaling\": 4", "rope_scaling must be an object or null")]
+    [InlineData("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": \"big\"}", "rope_scaling.factor must be a number")]
+    public void Parse_FieldOfTheWrongType_FailsNamingItAndWhatItMustBe(string find, string replace, string expected)
+    {
+        Assert.Contains(find, TinyLlamaConfig);
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfigJson.Parse(TinyLlamaConfig.Replace(find, replace)));
+        Assert.Equal("config.json: " + expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"model_type\": ", "not valid JSON")]
+    [InlineData("[1, 2]", "the top level must be an object")]
+    [InlineData("null", "the top level must be an object")]
+    public void Parse_NotAConfigObject_Fails(string json, string expected)
+    {
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfigJson.Parse(json));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Parse_WholeNumbersWrittenAsFloats_AreAccepted()
+    {
+        var c = ModelConfigJson.Parse(TinyLlamaConfig.Replace("\"hidden_size\": 2048", "\"hidden_size\": 2048.0").Replace("\"eos_token_id\": 2", "\"eos_token_id\": 2.0"));
+        Assert.Equal(2048, c.HiddenSize);
+        Assert.Equal([2], c.EosTokenIds);
+    }
+
+    [Fact]
+    public void ToJson_WritesEachFamilysFields_AndHuggingFacesNulls()
+    {
+        var llama = System.Text.Json.Nodes.JsonNode.Parse(ModelConfigJson.ToJson(ModelPresets.TinyLlama with { BosTokenId = null, RopeScaling = null }))!.AsObject();
+        var qwen = System.Text.Json.Nodes.JsonNode.Parse(ModelConfigJson.ToJson(ModelPresets.TinyQwen2))!.AsObject();
+
+        Assert.Equal(["architectures", "model_type"], llama.Select(p => p.Key).Take(2));
+        Assert.True(llama.ContainsKey("bos_token_id") && llama["bos_token_id"] is null);
+        Assert.True(llama.ContainsKey("rope_scaling") && llama["rope_scaling"] is null);
+        Assert.True(llama.ContainsKey("attention_bias") && llama.ContainsKey("mlp_bias"));
+        Assert.False(llama.ContainsKey("sliding_window") || llama.ContainsKey("use_sliding_window"));
+        Assert.False(qwen.ContainsKey("attention_bias") || qwen.ContainsKey("mlp_bias"));
+        Assert.False(qwen["use_sliding_window"]!.GetValue<bool>());
+        Assert.Equal(511, qwen["eos_token_id"]!.GetValue<int>()); // one id: a number, not a list
+        foreach (var readOnly in new[] { "dtype", "pretraining_tp", "quantization_config" })
+            Assert.False(llama.ContainsKey(readOnly) || qwen.ContainsKey(readOnly), readOnly);
+        var keys = llama.Select(p => p.Key).Skip(2).ToList();
+        Assert.Equal(keys.Order(StringComparer.Ordinal), keys); // after the first two, in Hugging Face's sorted order
+    }
+
     [Fact]
     public void Parse_Qwen2WithSlidingWindowInUse_Fails()
     {
