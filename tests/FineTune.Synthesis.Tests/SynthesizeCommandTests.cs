@@ -74,13 +74,13 @@ public sealed class SynthesizeCommandTests : IDisposable
     [Fact]
     public async Task Synthesize_OnATerminal_ReportsEveryChunkToTheProgressDisplay()
     {
-        var document = _temp.File("safety.md");
+        var document = _temp["safety.md"];
         await File.WriteAllTextAsync(document, SafetyDocument.Text);
         await using var server = await FakeOpenAIServer.StartAsync((request, context) => FakeOpenAIServer.Complete(context, SafetyDocument.ReplyFor(request.Prompt)));
         var display = new RecordingDisplay();
 
         var (exit, stdout, stderr) = await InvokeAsync(output => { display.AskedFor = output; return display; },
-            "synthesize", document, "--system", SafetyDocument.System, "--out", _temp.File("out.jsonl"),
+            "synthesize", document, "--system", SafetyDocument.System, "--out", _temp["out.jsonl"],
             "--endpoint", server.BaseUrl.ToString(), "--model", "test-model", "--language", "en", "--chunk-size", "300", "--overlap", "0");
 
         Assert.True(exit == ExitCodes.Ok, stderr);
