@@ -59,7 +59,7 @@ public abstract class HyperparameterDefinition
     public string? LongOption => "--" + Name.Replace('_', '-') is var o && o != Option ? o : null;
 
     /// <summary>CLI help: the description with the range or the choices.</summary>
-    public string Help => Range is { } r ? $"{Description} {r.Interval()}." : Choices is { } c ? $"{Description}: {Or(c)}." : Description + ".";
+    public string Help => Range is { } r ? $"{Description}, {r.Interval()}." : Choices is { } c ? $"{Description}: {Or(c)}." : Description + ".";
 
     public abstract object Get(Hyperparameters h);
     public abstract Hyperparameters Set(Hyperparameters h, object value);

@@ -37,10 +37,10 @@ public class StorageTrainingTests
         {
             JobId = "job1", BaseModel = "models/tiny", Preset = "fast", Hyperparameters = HyperparameterOverrides.Parse(manifestKeys.RootElement),
             Train = "datasets/job1/train.jsonl", Validation = "datasets/job1/validation.jsonl",
-            Output = "adapters/job1", Metrics = "jobs/job1/train/metrics.jsonl",
+            Output = "adapters/job1", Metrics = "jobs/job1/train/metrics.jsonl", LogEvery = 1,
         };
         var spec = JsonNode.Parse(JsonSerializer.Serialize(typed, RunContractJson.Indented.TrainingRunSpec))!.AsObject();
-        Assert.Equal("""{"epochs":2,"batch_size":4,"learning_rate":0.01}""", spec["hyperparameters"]!.ToJsonString());
+        Assert.Equal("""{"learning_rate":0.01,"epochs":2,"batch_size":4}""", spec["hyperparameters"]!.ToJsonString());   // canonical names, table order
         await store.Blobs.UploadTextAsync("jobs", "job1/train/spec.json", spec.ToJsonString());
         var env = new Dictionary<string, string> { ["FINETUNE_STORAGE"] = azurite.ConnectionString };
 

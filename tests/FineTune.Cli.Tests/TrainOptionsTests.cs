@@ -17,7 +17,7 @@ public class TrainOptionsTests
             Assert.Contains(d.Option, text);
             Assert.Contains(d.Help, text);
         }
-        Assert.Contains("--lr, --learning-rate", text);
+        Assert.Contains("--learning-rate, --lr <learning_rate>", text);
     }
 
     [Theory]

@@ -86,7 +86,7 @@ public class HyperparameterTableTests
     {
         Assert.Equal("learning_rate must be in (0, 0.1] (--expert widens the range)", H.LearningRate.Range!.Describe());
         Assert.Equal("learning_rate must be in (0, 1]", H.LearningRate.Range.Describe(expert: true));
-        Assert.Equal("Learning rate in (0, 0.1].", H.LearningRate.Help);
+        Assert.Equal("Learning rate, in (0, 0.1].", H.LearningRate.Help);
         Assert.Equal("Learning-rate schedule after warmup: linear, cosine or constant.", H.Scheduler.Help);
         Assert.Equal("--learning-rate", H.LearningRate.LongOption);
         Assert.Null(H.Epochs.LongOption);
