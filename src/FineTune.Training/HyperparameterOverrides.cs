@@ -11,7 +11,7 @@ namespace FineTune.Training;
 /// <c>new HyperparameterOverrides { { HyperparameterTable.Epochs, 2 } }</c>.
 /// </summary>
 [JsonConverter(typeof(HyperparameterOverridesConverter))]
-public sealed class HyperparameterOverrides : IEnumerable<KeyValuePair<HyperparameterDefinition, object>>
+public sealed class HyperparameterOverrides : IEnumerable<KeyValuePair<HyperparameterDefinition, object>>, IEquatable<HyperparameterOverrides>
 {
     private readonly Dictionary<HyperparameterDefinition, object> _values = [];
 
@@ -74,6 +74,17 @@ public sealed class HyperparameterOverrides : IEnumerable<KeyValuePair<Hyperpara
             }
         w.WriteEndObject();
     }
+
+    /// <summary>The same hyperparameters set to the same values (lists compared item by item), so specs compare by value.</summary>
+    public bool Equals(HyperparameterOverrides? other) =>
+        other is not null && other.Count == Count && _values.All(kv => other._values.TryGetValue(kv.Key, out var v) && Same(kv.Value, v));
+
+    public override bool Equals(object? obj) => Equals(obj as HyperparameterOverrides);
+
+    public override int GetHashCode() => _values.Keys.Aggregate(0, (h, d) => h ^ d.GetHashCode());
+
+    private static bool Same(object a, object b) =>
+        a is IEnumerable<string> x && b is IEnumerable<string> y ? x.SequenceEqual(y) : a.Equals(b);
 
     public IEnumerator<KeyValuePair<HyperparameterDefinition, object>> GetEnumerator() =>
         HyperparameterTable.All.Where(_values.ContainsKey).Select(d => KeyValuePair.Create(d, _values[d])).GetEnumerator();

@@ -26,7 +26,8 @@ public class RunContractTests
         var keys = JsonNode.Parse(json)!.AsObject().Select(p => p.Key);
         Assert.Equal(["job_id", "base_model", "preset", "hyperparameters", "expert", "train", "validation", "output", "metrics", "log_every"], keys);
         var back = RunContractJson.Read(json, RunContractJson.Default.TrainingRunSpec, "spec.json");
-        Assert.Equal(TrainSpec() with { Hyperparameters = null }, back with { Hyperparameters = null });
+        Assert.Equal(TrainSpec(), back);
+        Assert.NotEqual(TrainSpec(), back with { Hyperparameters = new HyperparameterOverrides { { H.Epochs, 3 }, { H.LearningRate, 0.01 } } });
         Assert.Equal(new Hyperparameters { Epochs = 2, LearningRate = 0.01 }, back.Hyperparameters!.ApplyTo(new Hyperparameters()));
         Assert.Equal(json, JsonSerializer.Serialize(back, RunContractJson.Indented.TrainingRunSpec));
     }
