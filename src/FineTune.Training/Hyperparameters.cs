@@ -3,8 +3,9 @@ using FineTune.Models.Lora;
 namespace FineTune.Training;
 
 /// <summary>
-/// Everything that shapes a LoRA run. Presets follow the hosted service the product mirrors; any field
-/// overrides a preset. <see cref="Validate"/> rejects values outside the hosted ranges (lr in (0, 0.1],
+/// Everything that shapes a LoRA run, typed; each property's initializer is its default. Names, CLI options, ranges and
+/// help are in <see cref="HyperparameterTable"/>, one row per property. Presets follow the hosted service the product
+/// mirrors; any field overrides a preset. <see cref="Validate"/> rejects values outside the table's ranges (lr in (0, 0.1],
 /// epochs 1–10, batch 1–32, …) unless <c>expert</c> widens them.
 /// </summary>
 public sealed record Hyperparameters
@@ -53,48 +54,18 @@ public sealed record Hyperparameters
         BaseModelNameOrPath = baseModel,
     };
 
-    /// <summary>The numeric fields' allowed ranges, by their snake_case names (as specs and manifests spell them).</summary>
-    public static IReadOnlyList<HyperparameterRange> Ranges { get; } =
-    [
-        new("learning_rate", 0, 0.1, 1.0, MinExclusive: true),
-        new("epochs", 1, 10, 1000, Integer: true),
-        new("batch_size", 1, 32, 1024, Integer: true),
-        new("gradient_accumulation", 1, 64, 1024, Integer: true),
-        new("max_tokens", 8, 32768, 131072, Integer: true),
-        new("warmup_ratio", 0, 0.5, 1.0),
-        new("weight_decay", 0, 1, 10),
-        new("max_grad_norm", 0, 100, 1e6),
-        new("lora_rank", 1, 256, 1024, Integer: true),
-        new("lora_alpha", 0, 1024, 1e5, MinExclusive: true),
-        new("lora_dropout", 0, 0.5, 0.9),
-    ];
+    /// <summary>The numeric hyperparameters' ranges, from <see cref="HyperparameterTable"/> (the console's form reads them).</summary>
+    public static IReadOnlyList<HyperparameterRange> Ranges { get; } = [.. HyperparameterTable.All.Select(d => d.Range).OfType<HyperparameterRange>()];
 
     /// <summary>The learning-rate schedules after warmup (see <see cref="LrSchedule"/>).</summary>
-    public static IReadOnlyList<string> Schedulers { get; } = ["linear", "cosine", "constant"];
+    public static IReadOnlyList<string> Schedulers => HyperparameterTable.Scheduler.Choices!;
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the field and its allowed range.</summary>
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first field out of its range or choices, with them.</summary>
     public Hyperparameters Validate(bool expert = false)
     {
-        Range("learning_rate", LearningRate, expert);
-        Range("epochs", Epochs, expert);
-        Range("batch_size", BatchSize, expert);
-        Range("gradient_accumulation", GradientAccumulation, expert);
-        Range("max_tokens", MaxTokens, expert);
-        Range("warmup_ratio", WarmupRatio, expert);
-        Range("weight_decay", WeightDecay, expert);
-        Range("max_grad_norm", MaxGradNorm, expert);
-        Range("lora_rank", LoraRank, expert);
-        Range("lora_alpha", LoraAlpha, expert);
-        Range("lora_dropout", LoraDropout, expert);
-        if (!Schedulers.Contains(Scheduler))
-            throw new ArgumentOutOfRangeException("scheduler", Scheduler, "scheduler must be linear, cosine or constant");
+        foreach (var d in HyperparameterTable.All)
+            if (d.Problem(this, expert) is { } problem) throw new ArgumentOutOfRangeException(d.Name, d.Get(this), problem);
         ToLoraConfig().Validate();
         return this;
-    }
-
-    private static void Range(string name, double value, bool expert)
-    {
-        var range = Ranges.First(r => r.Name == name);
-        if (!range.Contains(value, expert)) throw new ArgumentOutOfRangeException(name, value, range.Describe(expert));
     }
 }

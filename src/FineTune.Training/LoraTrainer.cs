@@ -10,6 +10,7 @@ using FineTune.Models.Lora;
 using FineTune.Models.Tokenization;
 using FineTune.Models.Transformer;
 using FineTune.Torch;
+using FineTune.Training.Contract;
 
 namespace FineTune.Training;
 
@@ -35,7 +36,7 @@ public sealed class LoraTrainer : IDisposable
         _spec = spec;
         _h = spec.ResolveHyperparameters();
         _onEvent = onEvent;
-        _specJson = (spec with { Hyperparameters = HyperparametersAsOverrides(_h) }).ToJson();
+        _specJson = (spec with { Hyperparameters = HyperparameterOverrides.Of(_h) }).ToJson();
     }
 
     public Hyperparameters Hyperparameters => _h;
@@ -129,7 +130,7 @@ public sealed class LoraTrainer : IDisposable
                 epochLossTokens += windowLabels;
                 if (step % Math.Max(1, _spec.LogEvery) == 0 || step == totalSteps)
                 {
-                    var m = new StepMetrics("step", step, totalSteps, epoch - 1 + Math.Min(1.0, (b + window.Count) / (double)batches.Count),
+                    var m = new StepMetrics(StepMetrics.Kind, step, totalSteps, epoch - 1 + Math.Min(1.0, (b + window.Count) / (double)batches.Count),
                         Math.Round(lastLoss, 6), _optimizer.LearningRate, Math.Round(gradNorm, 6),
                         Math.Round(intervalTokens / interval.Elapsed.TotalSeconds, 1), tokens,
                         Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 3), PeakMemory());
@@ -140,7 +141,7 @@ public sealed class LoraTrainer : IDisposable
                 }
             }
             var valLoss = _validation.Count > 0 ? Evaluate(_validation) : (double?)null;
-            var epochMetrics = new EpochMetrics("epoch", epoch, step, Math.Round(epochLossSum / Math.Max(1, epochLossTokens), 6),
+            var epochMetrics = new EpochMetrics(EpochMetrics.Kind, epoch, step, Math.Round(epochLossSum / Math.Max(1, epochLossTokens), 6),
                 valLoss is null ? null : Math.Round(valLoss.Value, 6), TrainingCheckpoint.Folder(_spec.Output, epoch),
                 Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 3));
             state = new TrainerState(epoch, step, _optimizer.StepCount, tokens, labelTokens, epochMetrics.ElapsedSeconds, lastLoss,
@@ -157,7 +158,7 @@ public sealed class LoraTrainer : IDisposable
         var result = new TrainingResult("completed", lastEpoch?.TrainLoss, lastEpoch?.ValidationLoss, tokens, labelTokens,
             step, state.History.Count, Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 3), adapterDir, checkpoints,
             _examples, _validationExamples, _encoder!.Truncated, _encoder.Skipped, _template!.Choice.ToString(), _device.ToString(), state.History);
-        File.WriteAllText(Path.Combine(_spec.Output, "result.json"), JsonSerializer.Serialize(result, TrainingSpec.Json));
+        File.WriteAllText(Path.Combine(_spec.Output, "result.json"), JsonSerializer.Serialize(result, RunContractJson.Indented.TrainingResult));
         metrics.Dispose();
         _onEvent?.Invoke(result);
         return result;
@@ -221,14 +222,6 @@ public sealed class LoraTrainer : IDisposable
     }
 
     private long PeakMemory() => _device.IsCuda ? LibTorch.CudaPeakBytes(_device.Index) : Process.GetCurrentProcess().PeakWorkingSet64;
-
-    private static HyperparameterOverrides HyperparametersAsOverrides(Hyperparameters h) => new()
-    {
-        LearningRate = h.LearningRate, Epochs = h.Epochs, BatchSize = h.BatchSize, GradientAccumulation = h.GradientAccumulation,
-        MaxTokens = h.MaxTokens, WarmupRatio = h.WarmupRatio, Scheduler = h.Scheduler, WeightDecay = h.WeightDecay,
-        MaxGradNorm = h.MaxGradNorm, Seed = h.Seed, LoraRank = h.LoraRank, LoraAlpha = h.LoraAlpha, LoraDropout = h.LoraDropout,
-        LoraTargets = h.LoraTargets, UseRsLora = h.UseRsLora, TrainOnPrompt = h.TrainOnPrompt, Packing = h.Packing,
-    };
 
     // ---- cleanup ------------------------------------------------------------------------------
     public void Dispose()

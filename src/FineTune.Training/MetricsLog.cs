@@ -1,8 +1,8 @@
-using System.Text.Json;
+using FineTune.Training.Contract;
 
 namespace FineTune.Training;
 
-/// <summary>metrics.jsonl: one JSON object per line, flushed as written so a watcher sees progress live.</summary>
+/// <summary>metrics.jsonl: one <see cref="MetricsLine"/> per line, flushed as written so a watcher sees progress live.</summary>
 public sealed class MetricsLog : IDisposable
 {
     private readonly StreamWriter _writer;
@@ -12,9 +12,8 @@ public sealed class MetricsLog : IDisposable
         _writer = new StreamWriter(new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
     }
 
-    public void Write(object record) => _writer.WriteLine(JsonSerializer.Serialize(record, record.GetType(), Compact));
-
-    private static readonly JsonSerializerOptions Compact = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public void Write(StepMetrics m) => _writer.WriteLine(MetricsLine.Format(m));
+    public void Write(EpochMetrics m) => _writer.WriteLine(MetricsLine.Format(m));
 
     public void Dispose() => _writer.Dispose();
 }

@@ -3,6 +3,7 @@ using FineTune.Models.Checkpoints;
 using FineTune.Models.Lora;
 using FineTune.Models.Transformer;
 using FineTune.Torch;
+using FineTune.Training.Contract;
 
 namespace FineTune.Training;
 
@@ -28,7 +29,7 @@ public static class TrainingCheckpoint
             optimizer.ExportState().Select(s => WeightIO.ToSafetensors(s.Name, s.Tensor)).ToList());
         using (var rng = LibTorch.GetRngState())
             File.WriteAllBytes(Path.Combine(tmp, "rng_state.bin"), rng.ToArray<byte>());
-        File.WriteAllText(Path.Combine(tmp, "trainer_state.json"), JsonSerializer.Serialize(state with { }, TrainingSpec.Json));
+        File.WriteAllText(Path.Combine(tmp, "trainer_state.json"), JsonSerializer.Serialize(state, RunContractJson.Indented.TrainerState));
         File.WriteAllText(Path.Combine(tmp, "training_spec.json"), specJson);
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(tmp, final);
@@ -55,7 +56,7 @@ public static class TrainingCheckpoint
     public static TrainerState Restore(string output, int epoch, DecoderModel model, LoraAdapter adapter, AdamW optimizer, bool restoreRng = true)
     {
         var dir = Folder(output, epoch);
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(dir, "trainer_state.json")), TrainingSpec.Json)
+        var state = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(dir, "trainer_state.json")), RunContractJson.Indented.TrainerState)
             ?? throw new InvalidDataException($"{dir}: empty trainer_state.json");
         using (var saved = LoraAdapter.Load(dir, model))
             adapter.CopyFrom(saved);

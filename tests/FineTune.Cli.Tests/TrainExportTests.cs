@@ -26,7 +26,8 @@ public class TrainExportTests
         var train = Cli.Run("train", "--model", dir["base"], "--data", Data(dir), "--out", dir["run"], "--epochs", "2", "--batch-size", "4",
             "--lr", "0.01", "--lora-rank", "4", "--log-every", "1", "--val-count", "2");
         Assert.True(train.ExitCode == 0, train.Stderr);
-        Assert.Contains("progress fraction=", train.Stdout);   // the line the local training backend reads
+        // the lines the local training backend reads, through its reader
+        Assert.Equal(6, train.Stdout.Split('\n').Count(l => FineTune.Training.Contract.RunProgress.FromLine(l.TrimEnd('\r')) is { Step: > 0 }));
         Assert.Contains("epoch 2: train loss", train.Stdout);
         using (var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir["run"], "result.json"))))
         {

@@ -1,3 +1,4 @@
+using H = FineTune.Training.HyperparameterTable;
 namespace FineTune.Training.Tests;
 
 public class HyperparameterTests
@@ -16,7 +17,7 @@ public class HyperparameterTests
     [Fact]
     public void Overrides_ReplaceOnlyWhatTheySet()
     {
-        var spec = new TrainingSpec { Model = "m", Data = "d", Output = "o", Preset = "quality", Hyperparameters = new HyperparameterOverrides { Epochs = 2, LoraTargets = ["q", "v"] } };
+        var spec = new TrainingSpec { Model = "m", Data = "d", Output = "o", Preset = "quality", Hyperparameters = new HyperparameterOverrides { { H.Epochs, 2 }, { H.LoraTargets, ["q", "v"] } } };
         var h = spec.ResolveHyperparameters();
         Assert.Equal(2, h.Epochs);
         Assert.Equal(16, h.BatchSize);

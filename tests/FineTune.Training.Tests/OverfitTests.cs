@@ -5,6 +5,7 @@ using FineTune.Models.Tokenization;
 using FineTune.Models.Transformer;
 using FineTune.Torch;
 using Xunit.Abstractions;
+using H = FineTune.Training.HyperparameterTable;
 
 namespace FineTune.Training.Tests;
 
@@ -40,8 +41,8 @@ public class OverfitTests(ITestOutputHelper log)
             Threads = 1,
             Hyperparameters = new HyperparameterOverrides
             {
-                LearningRate = 1e-2, Epochs = 80, BatchSize = 4, LoraRank = 32, LoraAlpha = 64, LoraDropout = 0,
-                WarmupRatio = 0.05, Scheduler = "linear", MaxGradNorm = 1.0,
+                { H.LearningRate, 1e-2 }, { H.Epochs, 80 }, { H.BatchSize, 4 }, { H.LoraRank, 32 }, { H.LoraAlpha, 64 }, { H.LoraDropout, 0 },
+                { H.WarmupRatio, 0.05 }, { H.Scheduler, "linear" }, { H.MaxGradNorm, 1.0 },
             },
         };
         TrainingResult result;

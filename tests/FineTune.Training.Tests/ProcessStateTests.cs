@@ -1,4 +1,5 @@
 using FineTune.Torch;
+using H = FineTune.Training.HyperparameterTable;
 
 namespace FineTune.Training.Tests;
 
@@ -13,7 +14,7 @@ public class ProcessStateTests
     private static TrainingSpec Spec(TempDir dir, string model, string data, string output, bool seedGlobalRng) => new()
     {
         Model = model, Data = data, Output = dir[output], Expert = true, Device = "cpu", MaxSteps = 1, SeedGlobalRng = seedGlobalRng,
-        Hyperparameters = new HyperparameterOverrides { LearningRate = 1e-2, Epochs = 1, BatchSize = 4, LoraRank = 4, LoraDropout = 0 },
+        Hyperparameters = new HyperparameterOverrides { { H.LearningRate, 1e-2 }, { H.Epochs, 1 }, { H.BatchSize, 4 }, { H.LoraRank, 4 }, { H.LoraDropout, 0 } },
     };
 
     private static async Task<byte[]> TrainOneStep(TrainingSpec spec, ulong processSeed)

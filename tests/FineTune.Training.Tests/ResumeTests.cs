@@ -1,3 +1,4 @@
+using H = FineTune.Training.HyperparameterTable;
 namespace FineTune.Training.Tests;
 
 /// <summary>A run stopped mid-epoch and resumed from its last epoch checkpoint ends where an uninterrupted run does.</summary>
@@ -15,9 +16,9 @@ public class ResumeTests
         Threads = 1,
         Hyperparameters = new HyperparameterOverrides
         {
-            LearningRate = 5e-3, Epochs = 4, BatchSize = 4, LoraRank = 8, LoraAlpha = 16,
-            LoraDropout = 0.1,   // dropout draws from the RNG, so the RNG state must be restored too
-            WarmupRatio = 0.1, Scheduler = "cosine",
+            { H.LearningRate, 5e-3 }, { H.Epochs, 4 }, { H.BatchSize, 4 }, { H.LoraRank, 8 }, { H.LoraAlpha, 16 },
+            { H.LoraDropout, 0.1 },   // dropout draws from the RNG, so the RNG state must be restored too
+            { H.WarmupRatio, 0.1 }, { H.Scheduler, "cosine" },
         },
     };
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FineTune.Models.Chat;
 using FineTune.Models.Tokenization;
+using H = FineTune.Training.HyperparameterTable;
 
 namespace FineTune.Training.Tests;
 
@@ -25,7 +26,7 @@ public class TrainingResultTests
             Threads = 1,
             // The adapter starts as a no-op (B = 0) and a 1e-12 step leaves it one, so every batch's loss is the base
             // model's: the epoch's mean over all 16 examples differs from any one batch's, and can be recomputed.
-            Hyperparameters = new HyperparameterOverrides { LearningRate = 1e-12, Epochs = 2, BatchSize = 3, LoraDropout = 0, WarmupRatio = 0 },
+            Hyperparameters = new HyperparameterOverrides { { H.LearningRate, 1e-12 }, { H.Epochs, 2 }, { H.BatchSize, 3 }, { H.LoraDropout, 0 }, { H.WarmupRatio, 0 } },
         };
         using var trainer = new LoraTrainer(spec);
         await trainer.SetupAsync();

@@ -1,17 +1,17 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Pipeline.Storage;
+using FineTune.Training.Contract;
 using FineTune.Training.Evaluation;
 
 namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// `finetune eval --spec container/name` with FINETUNE_STORAGE set: the pipeline's Evaluate stage. Reads
-/// the spec (jobId, baseModel, adapter, data, results, minImprovement, onGateFail), evaluates base, the
+/// the <see cref="EvaluationRunSpec"/> (job_id, base_model, adapter, data, results, min_improvement, on_gate_fail), evaluates base, the
 /// tuned adapter and each epoch checkpoint on the same items with the same greedy decoding, applies the
 /// deployment gate (<see cref="DeploymentGate"/>), and writes results.json ({gate, report}) plus the
-/// report and per-item files beside it. Progress goes to stdout as `progress fraction=…` lines.
+/// report and per-item files beside it. Progress goes to stdout as <see cref="RunProgress"/> lines.
 /// </summary>
 public static class StorageEvaluation
 {
@@ -32,20 +32,18 @@ public static class StorageEvaluation
         var storage = StorageAccount.FromSetting(storageSetting);
         var (sc, sn) = StorageTraining.Split(specAddress);
         var text = await storage.Blobs.ReadTextAsync(sc, sn, ct) ?? throw new FileNotFoundException($"spec {specAddress} not found in {storage.Description}");
-        var spec = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"{specAddress}: not a JSON object");
-        string Field(string name) => spec[name]?.GetValue<string>() ?? throw new InvalidDataException($"{specAddress}: '{name}' is missing");
-        var jobId = Field("jobId");
-        var work = Path.Combine(Path.GetTempPath(), "finetune-work", StorageTraining.Safe(jobId), "evaluate");
+        var spec = RunContractJson.Read(text, RunContractJson.Default.EvaluationRunSpec, specAddress);
+        var work = Path.Combine(Path.GetTempPath(), "finetune-work", StorageTraining.Safe(spec.JobId), "evaluate");
         if (Directory.Exists(work)) Directory.Delete(work, true);
         Directory.CreateDirectory(work);
 
-        var model = await StorageTraining.ResolveModelAsync(storage, Field("baseModel"), ct);
+        var model = await StorageTraining.ResolveModelAsync(storage, spec.BaseModel, ct);
         var dataPath = Path.Combine(work, "data.jsonl");
-        if (!await StorageTraining.DownloadAsync(storage, Field("data"), dataPath, ct) || new FileInfo(dataPath).Length == 0)
-            throw new InvalidDataException($"no evaluation data at {Field("data")}: give the manifest an evalSet, or a validationFraction above 0");
+        if (!await StorageTraining.DownloadAsync(storage, spec.Data, dataPath, ct) || new FileInfo(dataPath).Length == 0)
+            throw new InvalidDataException($"no evaluation data at {spec.Data}: give the manifest an evalSet, or a validationFraction above 0");
 
         // The adapter and its checkpoints: only the PEFT files (not optimizer or RNG state).
-        var (ac, ap) = StorageTraining.Split(Field("adapter").TrimEnd('/') + "/");
+        var (ac, ap) = StorageTraining.Split(spec.Adapter.TrimEnd('/') + "/");
         var adapterDir = Path.Combine(work, "adapter");
         await foreach (var blob in storage.Blobs.ListAsync(ac, ap.TrimEnd('/') + "/", ct))
         {
@@ -55,7 +53,7 @@ public static class StorageEvaluation
         }
         var tunedDir = File.Exists(Path.Combine(adapterDir, "adapter_config.json")) ? adapterDir : Path.Combine(adapterDir, "adapter");
         if (!File.Exists(Path.Combine(tunedDir, "adapter_config.json")))
-            throw new FileNotFoundException($"no trained adapter under {Field("adapter")}");
+            throw new FileNotFoundException($"no trained adapter under {spec.Adapter}");
         var adapters = new List<AdapterRef> { new("tuned", tunedDir) };
         var checkpoints = Path.Combine(adapterDir, "checkpoints");
         if (Directory.Exists(checkpoints))
@@ -65,23 +63,21 @@ public static class StorageEvaluation
 
         var evalSpec = new EvalSpec
         {
-            Model = model, Output = Path.Combine(work, "out"), Adapters = adapters, Data = Field("data"),
-            MaxNewTokens = spec["maxNewTokens"]?.GetValue<int>() ?? 128, BatchSize = spec["batchSize"]?.GetValue<int>() ?? 16,
+            Model = model, Output = Path.Combine(work, "out"), Adapters = adapters, Data = spec.Data,
+            MaxNewTokens = spec.MaxNewTokens, BatchSize = spec.BatchSize,
         }.Validate();
         var variants = new List<string>();
         var report = await Evaluator.RunAsync(evalSpec, dataPath, null, p =>
         {
             if (!variants.Contains(p.Variant)) variants.Add(p.Variant);
             double fraction = (variants.IndexOf(p.Variant) + (double)p.Done / Math.Max(1, p.Total)) / (adapters.Count + 1);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress fraction={fraction:F4} variant={p.Variant} done={p.Done} total={p.Total}"));
+            Console.WriteLine(new RunProgress { Fraction = Math.Round(fraction, 4), Variant = p.Variant, Done = p.Done, Total = p.Total }.ToLine());
         }, ct);
 
-        var minImprovement = spec["minImprovement"]?.GetValue<double>() ?? 0;
-        var onFail = spec["onGateFail"]?.GetValue<string>() ?? "wait";
-        var gate = DeploymentGate.Decide(report, "tuned", minImprovement, onFail);
+        var gate = DeploymentGate.Decide(report, "tuned", spec.MinImprovement, spec.OnGateFail);
         Console.WriteLine($"eval: {gate.Reason}");
 
-        var (rc, rn) = StorageTraining.Split(Field("results"));
+        var (rc, rn) = StorageTraining.Split(spec.Results);
         var folder = rn.Contains('/') ? rn[..rn.LastIndexOf('/')] : "";
         foreach (var file in Directory.GetFiles(evalSpec.Output))
         {

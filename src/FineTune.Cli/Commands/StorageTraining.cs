@@ -1,17 +1,15 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using FineTune.Pipeline.Storage;
 using FineTune.Training;
+using FineTune.Training.Contract;
 
 namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// `finetune train --spec container/name` with FINETUNE_STORAGE set: the pipeline's Train stage. Reads the
-/// stage's spec (jobId, baseModel, preset, hyperparameters, train, validation, output, metrics — storage
-/// addresses), copies what training needs into a local work folder, trains (resuming from checkpoints the
+/// stage's <see cref="TrainingRunSpec"/> (job_id, base_model, preset, hyperparameters, train, validation, output,
+/// metrics — storage addresses), copies what training needs into a local work folder, trains (resuming from checkpoints the
 /// output already holds, so a restarted run continues), and writes back: metrics lines to the metrics blob
 /// as they come, each epoch checkpoint, and finally the PEFT adapter and result.json under the output.
 /// </summary>
@@ -33,21 +31,19 @@ public static class StorageTraining
         var (specContainer, specName) = Split(specAddress);
         var text = await storage.Blobs.ReadTextAsync(specContainer, specName, ct);
         if (text is null) return Fail($"spec {specAddress} not found in {storage.Description}");
-        var spec = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"{specAddress}: not a JSON object");
-        string Field(string name) => spec[name]?.GetValue<string>() ?? throw new InvalidDataException($"{specAddress}: '{name}' is missing");
+        var spec = RunContractJson.Read(text, RunContractJson.Default.TrainingRunSpec, specAddress);
 
-        var jobId = Field("jobId");
-        var work = Path.Combine(Path.GetTempPath(), "finetune-work", Safe(jobId));
+        var work = Path.Combine(Path.GetTempPath(), "finetune-work", Safe(spec.JobId));
         Directory.CreateDirectory(work);
-        var model = await ResolveModelAsync(storage, Field("baseModel"), ct);
+        var model = await ResolveModelAsync(storage, spec.BaseModel, ct);
         var trainFile = Path.Combine(work, "train.jsonl");
-        if (!await DownloadAsync(storage, Field("train"), trainFile, ct)) return Fail($"training data {Field("train")} not found");
+        if (!await DownloadAsync(storage, spec.Train, trainFile, ct)) return Fail($"training data {spec.Train} not found");
         string? validationFile = null;
-        if (spec["validation"]?.GetValue<string>() is { } v && await DownloadAsync(storage, v, Path.Combine(work, "validation.jsonl"), ct)
+        if (spec.Validation is { } v && await DownloadAsync(storage, v, Path.Combine(work, "validation.jsonl"), ct)
             && new FileInfo(Path.Combine(work, "validation.jsonl")).Length > 0)
             validationFile = Path.Combine(work, "validation.jsonl");
 
-        var (outContainer, outPrefix) = Split(Field("output"));
+        var (outContainer, outPrefix) = Split(spec.Output);
         var output = Path.Combine(work, "output");
         // Checkpoints already uploaded by an earlier attempt: fetch them, and resume from the newest.
         int restored = 0;
@@ -64,12 +60,12 @@ public static class StorageTraining
             Data = trainFile,
             ValidationData = validationFile,
             Output = output,
-            Preset = spec["preset"]?.GetValue<string>() ?? "standard",
-            Hyperparameters = Overrides(spec["hyperparameters"] as JsonObject),
-            Expert = spec["expert"]?.GetValue<bool>() ?? false,
-            LogEvery = spec["logEvery"]?.GetValue<int>() ?? 5,
+            Preset = spec.Preset,
+            Hyperparameters = spec.Hyperparameters,
+            Expert = spec.Expert,
+            LogEvery = spec.LogEvery,
         };
-        var metricsAddress = spec["metrics"]?.GetValue<string>();
+        var metricsAddress = spec.Metrics;
         // A resumed run keeps the lines an earlier attempt logged before the step it resumes from, so the metrics history has
         // no gap and no step twice; its uploads go one after another, so an older snapshot never overwrites a newer one.
         var earlier = metricsAddress is null ? [] : await ReadMetricsAsync(storage, metricsAddress, ct);
@@ -77,42 +73,30 @@ public static class StorageTraining
         var resumedAt = (long?)null;
         var metricsUpload = Task.CompletedTask;
         var pending = new List<Task>();
-        int totalSteps = 0;
+        void Log(string line)
+        {
+            if (metricsAddress is null) return;
+            metricsLines.AppendLine(line);
+            var (mc, mn) = Split(metricsAddress);
+            var snapshot = metricsLines.ToString();
+            metricsUpload = AfterAsync(metricsUpload, () => storage.Blobs.UploadTextAsync(mc, mn, snapshot, ct: ct));
+        }
+        // The same lines as the local metrics.jsonl (MetricsLine): step lines, and epoch lines with the epoch's mean training loss
+        // and validation loss (the console's per-epoch points).
         void OnEvent(object e)
         {
             switch (e)
             {
                 case StepMetrics m:
-                    totalSteps = m.TotalSteps;
-                    if (metricsAddress is null) break;
                     if (resumedAt is null)
                     {
                         resumedAt = m.Step;
-                        foreach (var (step, line) in earlier.Where(l => l.Step < m.Step)) metricsLines.AppendLine(line);
+                        foreach (var (_, line) in earlier.Where(l => l.Step < m.Step)) metricsLines.AppendLine(line);
                     }
-                    metricsLines.AppendLine(JsonSerializer.Serialize(new
-                    {
-                        step = m.Step, loss = m.Loss, progress = m.TotalSteps == 0 ? 0 : Math.Round((double)m.Step / m.TotalSteps, 4),
-                        epoch = m.Epoch, learning_rate = m.LearningRate, grad_norm = m.GradNorm, tokens_per_s = m.TokensPerSecond, tokens = m.Tokens,
-                    }));
-                    var (mc, mn) = Split(metricsAddress);
-                    var snapshot = metricsLines.ToString();
-                    metricsUpload = AfterAsync(metricsUpload, () => storage.Blobs.UploadTextAsync(mc, mn, snapshot, ct: ct));
+                    Log(MetricsLine.Format(m));
                     break;
                 case EpochMetrics ep:
-                    if (metricsAddress is not null)
-                    {
-                        // The epoch's mean training loss and validation loss (the console's per-epoch points); no `loss`, so a
-                        // reader of step lines skips it.
-                        metricsLines.AppendLine(JsonSerializer.Serialize(new
-                        {
-                            type = "epoch", step = ep.Step, progress = totalSteps == 0 ? 0 : Math.Round((double)ep.Step / totalSteps, 4),
-                            epoch = ep.Epoch, train_loss = ep.TrainLoss, validation_loss = ep.ValidationLoss,
-                        }));
-                        var (ec, en) = Split(metricsAddress);
-                        var epochSnapshot = metricsLines.ToString();
-                        metricsUpload = AfterAsync(metricsUpload, () => storage.Blobs.UploadTextAsync(ec, en, epochSnapshot, ct: ct));
-                    }
+                    Log(MetricsLine.Format(ep));
                     pending.Add(UploadFolderAsync(storage, ep.Checkpoint, outContainer, $"{outPrefix.TrimEnd('/')}/checkpoints/epoch-{ep.Epoch}", ct));
                     break;
             }
@@ -126,7 +110,7 @@ public static class StorageTraining
         return ExitCodes.Ok;
     }
 
-    /// <summary>The metrics lines already in storage with their steps (lines that do not parse are dropped).</summary>
+    /// <summary>The metrics lines already in storage with their steps (lines cut by a crash, or of another contract, are dropped).</summary>
     private static async Task<List<(long Step, string Line)>> ReadMetricsAsync(StorageAccount storage, string address, CancellationToken ct)
     {
         var (container, name) = Split(address);
@@ -136,11 +120,15 @@ public static class StorageTraining
         {
             try
             {
-                if (JsonNode.Parse(line)?["step"]?.GetValue<long>() is { } step) lines.Add((step, line));
+                switch (MetricsLine.Parse(line))
+                {
+                    case StepMetrics m: lines.Add((m.Step, line)); break;
+                    case EpochMetrics ep: lines.Add((ep.Step, line)); break;
+                }
             }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            catch (InvalidDataException)
             {
-                // a line cut by a crash mid-write
+                // a line an earlier version wrote: its history starts again here
             }
         }
         return lines;
@@ -193,9 +181,6 @@ public static class StorageTraining
             await storage.Blobs.UploadAsync(container, $"{prefix}/{rel}", stream, ct: ct);
         }
     }
-
-    /// <summary>Hyperparameters from the job manifest, keys in snake_case or camelCase; an unknown key is an error naming it.</summary>
-    public static HyperparameterOverrides? Overrides(JsonObject? json) => HyperparameterManifest.Parse(json);
 
     /// <summary>
     /// Runs <paramref name="next"/> after <paramref name="previous"/>, in order. Each metrics snapshot holds every line so far,

@@ -2,13 +2,14 @@ using FineTune.Torch;
 using System.CommandLine;
 using System.Globalization;
 using FineTune.Training;
+using FineTune.Training.Contract;
 
 namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// `finetune train`: a LoRA adapter from a base model and chat data, described by a spec file
 /// (`--spec FILE`, the form containers and the pipeline use) or by flags. Prints a progress bar in a
-/// terminal (Spectre.Console, <see cref="TerminalProgress"/>), else one `progress fraction=… step=… loss=…` line per metrics event (the local training
+/// terminal (Spectre.Console, <see cref="TerminalProgress"/>), else one `progress {json}` line (<see cref="RunProgress"/>) per metrics event (the local training
 /// backend reads these). Writes adapter/, checkpoints/, metrics.jsonl and result.json into the output.
 /// </summary>
 public static class TrainCommand
@@ -22,24 +23,7 @@ public static class TrainCommand
         var validation = new Option<string?>("--validation") { Description = "Validation data file." };
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of the data held out for validation loss (by content hash)." };
         var valCount = new Option<int>("--val-count") { Description = "Number of examples held out for validation loss." };
-        var preset = new Option<string>("--preset") { Description = "standard, quality or fast.", DefaultValueFactory = _ => "standard" };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (0, 0.1]." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs 1–10." };
-        var batch = new Option<int?>("--batch-size") { Description = "Batch size 1–32." };
-        var accum = new Option<int?>("--grad-accum") { Description = "Gradient accumulation steps." };
-        var maxTokens = new Option<int?>("--max-tokens") { Description = "Truncate examples to this many tokens." };
-        var warmup = new Option<double?>("--warmup-ratio") { Description = "Share of steps spent warming up." };
-        var scheduler = new Option<string?>("--scheduler") { Description = "linear, cosine or constant." };
-        var weightDecay = new Option<double?>("--weight-decay") { Description = "AdamW weight decay." };
-        var maxGradNorm = new Option<double?>("--max-grad-norm") { Description = "Clip gradients to this global norm (0 = off)." };
-        var seed = new Option<ulong?>("--seed") { Description = "Random seed." };
-        var rank = new Option<int?>("--lora-rank") { Description = "LoRA rank." };
-        var alpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha." };
-        var dropout = new Option<double?>("--lora-dropout") { Description = "LoRA dropout." };
-        var targets = new Option<string?>("--lora-targets") { Description = "all-linear, or a list such as q,k,v,o." };
-        var rslora = new Option<bool>("--rslora") { Description = "Scale by alpha/√r (rsLoRA)." };
-        var trainOnPrompt = new Option<bool>("--train-on-prompt") { Description = "Also take loss on prompt tokens." };
-        var packing = new Option<bool>("--packing") { Description = "Pack short examples into full-length sequences." };
+        var preset = new Option<string>("--preset") { Description = $"{string.Join(", ", Hyperparameters.Presets.Keys)}.", DefaultValueFactory = _ => "standard" };
         var expert = new Option<bool>("--expert") { Description = "Allow hyperparameters beyond the hosted-service ranges." };
         var device = new Option<string?>("--device") { Description = "cpu or cuda[:N] (default: cuda when available)." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads of the tensor math (default: FINETUNE_THREADS, else every core)." };
@@ -47,18 +31,24 @@ public static class TrainCommand
         var logEvery = new Option<int>("--log-every") { Description = "Metrics every N optimizer steps.", DefaultValueFactory = _ => 10 };
         var maxSteps = new Option<int>("--max-steps") { Description = "Stop after N optimizer steps (0 = no limit)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the output folder." };
-        var cmd = new Command("train", "Train a LoRA adapter (PEFT format) on chat data.")
-        {
-            spec, model, data, output, validation, valFraction, valCount, preset, lr, epochs, batch, accum, maxTokens, warmup, scheduler,
-            weightDecay, maxGradNorm, seed, rank, alpha, dropout, targets, rslora, trainOnPrompt, packing, expert, device, threads, template, logEvery, maxSteps, resume,
-        };
+        var hyperparameters = new HyperparameterOptions();
+        var cmd = new Command("train", "Train a LoRA adapter (PEFT format) on chat data.");
+        foreach (var option in new Option[] { spec, model, data, output, validation, valFraction, valCount, preset }
+                     .Concat(hyperparameters.Options)
+                     .Concat([expert, device, threads, template, logEvery, maxSteps, resume]))
+            cmd.Options.Add(option);
         cmd.SetAction(async (pr, ct) =>
         {
             ParentWatchdog.Start();
             TrainingSpec s;
             if (pr.GetValue(spec) is { } specArg)
             {
-                if (File.Exists(specArg)) s = TrainingSpec.Load(specArg);
+                if (File.Exists(specArg))
+                {
+                    try { s = TrainingSpec.Load(specArg); }
+                    catch (ArgumentException e) { return Fail(ExitCodes.Usage, $"{specArg}: {e.Message}"); }
+                    catch (InvalidDataException e) { return Fail(ExitCodes.Usage, e.Message); }
+                }
                 else if (Environment.GetEnvironmentVariable("FINETUNE_STORAGE") is { Length: > 0 } storage)
                     return await StorageTraining.RunAsync(storage, specArg, pr.GetValue(resume), ct);
                 else return Fail(ExitCodes.Usage, $"spec file not found: {specArg}");
@@ -67,6 +57,9 @@ public static class TrainCommand
             {
                 if (pr.GetValue(model) is not { } m || pr.GetValue(data) is not { } d || pr.GetValue(output) is not { } o)
                     return Fail(ExitCodes.Usage, "give --spec FILE, or --model, --data and --out");
+                HyperparameterOverrides overrides;
+                try { overrides = hyperparameters.Read(pr); }
+                catch (ArgumentException e) { return Fail(ExitCodes.Usage, e.Message); }
                 s = new TrainingSpec
                 {
                     Model = Path.GetFullPath(m), Data = Path.GetFullPath(d), Output = Path.GetFullPath(o),
@@ -74,16 +67,7 @@ public static class TrainCommand
                     ValidationFraction = pr.GetValue(valFraction), ValidationCount = pr.GetValue(valCount),
                     Preset = pr.GetValue(preset)!, Expert = pr.GetValue(expert), Device = pr.GetValue(device), Threads = pr.GetValue(threads),
                     ChatTemplate = pr.GetValue(template), LogEvery = pr.GetValue(logEvery), MaxSteps = pr.GetValue(maxSteps),
-                    Hyperparameters = new HyperparameterOverrides
-                    {
-                        LearningRate = pr.GetValue(lr), Epochs = pr.GetValue(epochs), BatchSize = pr.GetValue(batch),
-                        GradientAccumulation = pr.GetValue(accum), MaxTokens = pr.GetValue(maxTokens), WarmupRatio = pr.GetValue(warmup),
-                        Scheduler = pr.GetValue(scheduler), WeightDecay = pr.GetValue(weightDecay), MaxGradNorm = pr.GetValue(maxGradNorm),
-                        Seed = pr.GetValue(seed), LoraRank = pr.GetValue(rank), LoraAlpha = pr.GetValue(alpha), LoraDropout = pr.GetValue(dropout),
-                        LoraTargets = pr.GetValue(targets) is { } t ? Models.Lora.LoraConfig.ParseTargets(t) : null,
-                        UseRsLora = pr.GetValue(rslora) ? true : null, TrainOnPrompt = pr.GetValue(trainOnPrompt) ? true : null,
-                        Packing = pr.GetValue(packing) ? true : null,
-                    },
+                    Hyperparameters = overrides,
                 };
             }
             return await RunAsync(s, pr.GetValue(resume), ct);
@@ -163,7 +147,7 @@ internal static class ParentWatchdog
     }
 }
 
-/// <summary>Bars on a terminal (<see cref="Bars"/>); otherwise `progress key=value …` lines, one per metrics event.</summary>
+/// <summary>Bars on a terminal (<see cref="Bars"/>); otherwise <see cref="RunProgress"/> lines, one per metrics event.</summary>
 internal sealed class TrainProgressPrinter
 {
     public IProgressBars? Bars { get; set; }
@@ -178,9 +162,7 @@ internal sealed class TrainProgressPrinter
                         string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch:F2} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s"));
                 else
                 {
-                    var fraction = m.TotalSteps == 0 ? 0 : (double)m.Step / m.TotalSteps;
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"progress fraction={fraction:F4} step={m.Step} total_steps={m.TotalSteps} epoch={m.Epoch:F3} loss={m.Loss:F6} lr={m.LearningRate:E3} grad_norm={m.GradNorm:F4} tokens_per_s={m.TokensPerSecond:F1} tokens={m.Tokens}"));
+                    Console.WriteLine(RunProgress.From(m).ToLine());
                 }
                 break;
             case EpochMetrics ep:

@@ -1,15 +1,17 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
 using FineTune.Pipeline.Runs;
+using FineTune.Training;
+using FineTune.Training.Contract;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;
 
 /// <summary>
-/// Writes the spec of a training or evaluation run (jobs/{id}/train/spec.json or evaluate/spec.json) and starts the run on the
+/// Writes the spec of a training or evaluation run (<see cref="TrainingRunSpec"/> at jobs/{id}/train/spec.json,
+/// <see cref="EvaluationRunSpec"/> at evaluate/spec.json) and starts the run on the
 /// training backend, recording it at jobs/{id}/{verb}/run.json. Delivered twice, it finds the recorded run still going and
 /// returns it instead of paying for a second one.
 /// </summary>
@@ -28,36 +30,44 @@ public sealed class StartRunActivity(StorageAccount storage, ITrainingBackend ba
 
         var (specName, spec) = request.Verb switch
         {
-            "train" => (JobPaths.TrainSpec(id), TrainSpec(id, request.Input.Manifest)),
-            "eval" => (JobPaths.EvaluateSpec(id), EvalSpec(id, request.Input.Manifest)),
+            "train" => (JobPaths.TrainSpec(id), JsonSerializer.Serialize(TrainSpec(id, request.Input.Manifest), RunContractJson.Indented.TrainingRunSpec)),
+            "eval" => (JobPaths.EvaluateSpec(id), JsonSerializer.Serialize(EvalSpec(id, request.Input.Manifest), RunContractJson.Indented.EvaluationRunSpec)),
             _ => throw new PermanentJobException($"unknown run verb \"{request.Verb}\""),
         };
-        await storage.Blobs.UploadTextAsync(Containers.Jobs, specName, spec.ToJsonString(JobJson.Options), ct: ct);
+        await storage.Blobs.UploadTextAsync(Containers.Jobs, specName, spec, ct: ct);
         var run = await backend.StartAsync(new TrainingTask(id, request.Verb, $"{Containers.Jobs}/{specName}"), ct);
         await storage.Blobs.UploadBytesAsync(Containers.Jobs, record, JsonSerializer.SerializeToUtf8Bytes(run, JobJson.Options), ct: ct);
         return run;
     }
 
-    private static JsonObject TrainSpec(string id, JobManifest manifest) => new()
+    private static TrainingRunSpec TrainSpec(string id, JobManifest manifest) => new()
     {
-        ["jobId"] = id,
-        ["baseModel"] = manifest.BaseModel,
-        ["preset"] = manifest.Preset,
-        ["hyperparameters"] = manifest.Hyperparameters is null ? null : JsonSerializer.SerializeToNode(manifest.Hyperparameters, JobJson.Options),
-        ["train"] = $"{Containers.Datasets}/{JobPaths.TrainData(id)}",
-        ["validation"] = $"{Containers.Datasets}/{JobPaths.ValidationData(id)}",
-        ["output"] = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}",
-        ["metrics"] = $"{Containers.Jobs}/{JobPaths.TrainMetrics(id)}",
+        JobId = id,
+        BaseModel = manifest.BaseModel ?? throw new PermanentJobException("the manifest has no baseModel"),
+        Preset = manifest.Preset ?? "standard",
+        Hyperparameters = Overrides(manifest),
+        Train = $"{Containers.Datasets}/{JobPaths.TrainData(id)}",
+        Validation = $"{Containers.Datasets}/{JobPaths.ValidationData(id)}",
+        Output = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}",
+        Metrics = $"{Containers.Jobs}/{JobPaths.TrainMetrics(id)}",
     };
 
-    private static JsonObject EvalSpec(string id, JobManifest manifest) => new()
+    /// <summary>The manifest's hyperparameters with their canonical names (the manifest check has accepted them already).</summary>
+    private static HyperparameterOverrides? Overrides(JobManifest manifest)
     {
-        ["jobId"] = id,
-        ["baseModel"] = manifest.BaseModel,
-        ["adapter"] = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}",
-        ["data"] = $"{Containers.Datasets}/{JobPaths.ValidationData(id)}",
-        ["results"] = $"{Containers.Jobs}/{JobPaths.EvaluationResults(id)}",
-        ["minImprovement"] = manifest.MinImprovement,
-        ["onGateFail"] = manifest.OnGateFail,
+        if (manifest.Hyperparameters is null) return null;
+        try { return HyperparameterOverrides.Parse(manifest.Hyperparameters); }
+        catch (ArgumentException e) { throw new PermanentJobException(e.Message); }
+    }
+
+    private static EvaluationRunSpec EvalSpec(string id, JobManifest manifest) => new()
+    {
+        JobId = id,
+        BaseModel = manifest.BaseModel ?? throw new PermanentJobException("the manifest has no baseModel"),
+        Adapter = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}",
+        Data = $"{Containers.Datasets}/{JobPaths.ValidationData(id)}",
+        Results = $"{Containers.Jobs}/{JobPaths.EvaluationResults(id)}",
+        MinImprovement = manifest.MinImprovement,
+        OnGateFail = manifest.OnGateFail,
     };
 }

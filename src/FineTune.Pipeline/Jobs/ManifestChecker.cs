@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using FineTune.Pipeline.Storage;
 using FineTune.Training;
 using Microsoft.Extensions.Options;
@@ -17,8 +15,7 @@ public sealed class ManifestChecker(StorageAccount storage, IOptions<PipelineOpt
     public async Task<IReadOnlyList<string>> CheckAsync(JobManifest manifest, CancellationToken ct)
     {
         var problems = new List<string>(manifest.Check());
-        JsonObject? hyper = manifest.Hyperparameters is null ? null : JsonSerializer.SerializeToNode(manifest.Hyperparameters, JobJson.Options) as JsonObject;
-        problems.AddRange(HyperparameterManifest.Check(manifest.Preset, hyper));
+        problems.AddRange(HyperparameterManifest.Check(manifest.Preset, manifest.Hyperparameters));
         if (manifest.BaseModel is not { Length: > 0 } model)
             problems.Add("baseModel is required: a storage folder \"models/NAME\" or a model folder under the host's model roots");
         else if (await ModelProblemAsync(model, ct) is { } modelProblem)

@@ -1,3 +1,5 @@
+using FineTune.Training.Contract;
+
 namespace FineTune.Pipeline.Runs;
 
 /// <summary>
@@ -30,4 +32,11 @@ public enum TrainingRunState
     Lost,
 }
 
-public sealed record TrainingProgress(TrainingRunState State, double? Progress = null, long? Step = null, double? Loss = null, string? Message = null, int? Epoch = null);
+public sealed record TrainingProgress(TrainingRunState State, double? Progress = null, long? Step = null, double? Loss = null, string? Message = null, int? Epoch = null)
+{
+    /// <summary>This state with what the run reported (a progress line, the last metrics step line); the epoch counts whole epochs done.</summary>
+    public TrainingProgress With(RunProgress p) => this with
+    {
+        Progress = p.Fraction, Step = p.Step ?? Step, Loss = p.Loss ?? Loss, Epoch = p.Epoch is { } e ? (int)Math.Floor(e) : Epoch,
+    };
+}

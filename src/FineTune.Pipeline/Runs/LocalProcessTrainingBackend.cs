@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FineTune.Training.Contract;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
@@ -11,10 +12,9 @@ namespace FineTune.Pipeline.Runs;
 
 /// <summary>
 /// Runs `finetune {verb} --spec {container/name}` as a child process of this host, with the storage setting in its environment
-/// (FINETUNE_STORAGE). Progress comes from the process's last stdout line <c>progress step=N loss=X fraction=F</c>; success is
-/// exit code 0. Several hosts share one task hub, and Durable may run the progress check on any of them, so the run id names
-/// the host that started it (machine and process id), and that host writes the exit (code and the last stderr lines) to
-/// jobs/{id}/{verb}/exit.json when the process ends: another host reads that, sees the run still going while its host lives,
+/// (FINETUNE_STORAGE). Progress comes from the process's last <see cref="RunProgress"/> stdout line; success is exit code 0. Several hosts share one task hub, and Durable may run the progress check on any of them, so the run id names
+/// the host that started it (machine and process id), and that host writes the exit (<see cref="RunExit"/>: code and the last
+/// stderr lines) to jobs/{id}/{verb}/exit.json when the process ends: another host reads that, sees the run still going while its host lives,
 /// and reports it <see cref="TrainingRunState.Lost"/> only when that host is gone (the orchestration starts it again; the
 /// trainer resumes from its checkpoints).
 /// </summary>
@@ -87,8 +87,8 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
             if (!_runs.ContainsKey(runId)) return;
             var progress = running.Progress();
             var id = RunId.Parse(runId)!;
-            var record = new ExitRecord(runId, running.Process.ExitCode, progress.Message, progress.Step, progress.Loss);
-            await storage.Blobs.UploadBytesAsync(Containers.Jobs, ExitPath(id), JsonSerializer.SerializeToUtf8Bytes(record, JobJson.Options));
+            var record = new RunExit(runId, running.Process.ExitCode, progress.Message, progress.Step, progress.Loss);
+            await storage.Blobs.UploadBytesAsync(Containers.Jobs, ExitPath(id), JsonSerializer.SerializeToUtf8Bytes(record, RunContractJson.Default.RunExit));
         }
         catch (Exception e)
         {
@@ -98,9 +98,11 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
 
     private async Task<TrainingProgress?> ReadExitAsync(RunId id, CancellationToken ct)
     {
-        if (await storage.Blobs.ReadBytesAsync(Containers.Jobs, ExitPath(id), ct) is not { } bytes) return null;
-        var exit = JsonSerializer.Deserialize<ExitRecord>(bytes.Bytes, JobJson.Options);
-        if (exit is null || exit.RunId != id.ToString()) return null;
+        if (await storage.Blobs.ReadTextAsync(Containers.Jobs, ExitPath(id), ct) is not { } text) return null;
+        RunExit exit;
+        try { exit = RunContractJson.Read(text, RunContractJson.Default.RunExit, $"{Containers.Jobs}/{ExitPath(id)}"); }
+        catch (InvalidDataException e) { return new TrainingProgress(TrainingRunState.Lost, Message: e.Message); } // ended, how unknown: run again, it resumes
+        if (exit.RunId != id.ToString()) return null;
         return exit.ExitCode == 0
             ? new TrainingProgress(TrainingRunState.Succeeded, 1, exit.Step, exit.Loss)
             : new TrainingProgress(TrainingRunState.Failed, null, exit.Step, exit.Loss, exit.Message ?? $"exit code {exit.ExitCode}");
@@ -122,8 +124,6 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         LoggerMessage.Define<string>(LogLevel.Warning, new EventId(20, "ExitNotRecorded"), "Could not record the exit of run {RunId}");
 
     private static void LogExitNotRecorded(ILogger logger, string runId, Exception e) => LogExitNotRecordedMessage(logger, runId, e);
-
-    private sealed record ExitRecord(string RunId, int ExitCode, string? Message, long? Step, double? Loss);
 
     /// <summary>"{machine}:{host pid}:{process pid}:{job}:{verb}": which host started the run.</summary>
     private sealed record RunId(string Machine, int HostPid, int ProcessId, string JobId, string Verb)
@@ -160,15 +160,23 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
     {
         public string JobId { get; } = jobId;
         private readonly object _gate = new();
-        private string? _lastProgress;
+        private RunProgress? _lastProgress;
+        private string? _unreadable;
         private readonly Queue<string> _stderr = new();
         public Process Process { get; } = process;
         public Task? ExitRecorded { get; set; }
 
         public void OnOutput(string? line)
         {
-            if (line is not null && line.StartsWith("progress ", StringComparison.Ordinal))
-                lock (_gate) _lastProgress = line;
+            try
+            {
+                if (RunProgress.FromLine(line) is { } progress)
+                    lock (_gate) _lastProgress = progress;
+            }
+            catch (InvalidDataException e)
+            {
+                lock (_gate) _unreadable = e.Message; // a trainer of another version: the run goes on, its status says why no progress
+            }
         }
 
         public void OnError(string? line)
@@ -185,16 +193,16 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         {
             lock (_gate)
             {
-                var fields = (_lastProgress ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                    .Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
-                double? D(string k) => fields.TryGetValue(k, out var v) && double.TryParse(v, CultureInfo.InvariantCulture, out var d) ? d : null;
-                long? L(string k) => fields.TryGetValue(k, out var v) && long.TryParse(v, CultureInfo.InvariantCulture, out var d) ? d : null;
-                if (!Process.HasExited) return new TrainingProgress(TrainingRunState.Running, D("fraction"), L("step"), D("loss"));
+                var reported = _lastProgress is { } p ? new TrainingProgress(TrainingRunState.Running).With(p) : new TrainingProgress(TrainingRunState.Running, Message: _unreadable);
+                if (!Process.HasExited) return reported;
                 return Process.ExitCode == 0
-                    ? new TrainingProgress(TrainingRunState.Succeeded, 1, L("step"), D("loss"))
-                    : new TrainingProgress(TrainingRunState.Failed, D("fraction"), L("step"), D("loss"),
+                    ? reported with { State = TrainingRunState.Succeeded, Progress = 1, Message = null }
+                    : reported with
+                    {
+                        State = TrainingRunState.Failed,
                         // The storage setting may hold an account key: never let it reach a job's status.
-                        $"exit code {Process.ExitCode}: {string.Join(" | ", _stderr.TakeLast(5)).Replace(secret, "***")}");
+                        Message = $"exit code {Process.ExitCode}: {string.Join(" | ", _stderr.TakeLast(5)).Replace(secret, "***")}",
+                    };
             }
         }
     }

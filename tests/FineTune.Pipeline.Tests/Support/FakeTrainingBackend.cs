@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Storage;
 using FineTune.Pipeline.Runs;
+using FineTune.Training;
+using FineTune.Training.Contract;
 
 namespace FineTune.Tests.Support;
 
@@ -66,19 +68,21 @@ public sealed class FakeTrainingBackend(StorageAccount storage) : ITrainingBacke
         var slash = task.Spec.IndexOf('/');
         var specText = await storage.Blobs.ReadTextAsync(task.Spec[..slash], task.Spec[(slash + 1)..], ct)
             ?? throw new InvalidOperationException($"the spec {task.Spec} does not exist");
-        var spec = JsonNode.Parse(specText)!.AsObject();
         if (task.Verb == "train")
         {
-            var (outContainer, outPrefix) = Split(spec["output"]!.GetValue<string>());
+            // The spec and the metrics lines through the trainer's own contract (RunContractJson, MetricsLine).
+            var spec = RunContractJson.Read(specText, RunContractJson.Default.TrainingRunSpec, task.Spec);
+            var (outContainer, outPrefix) = Split(spec.Output);
             await storage.Blobs.UploadTextAsync(outContainer, outPrefix.TrimEnd('/') + "/adapter_model.safetensors", "fake adapter", ct: ct);
             await storage.Blobs.UploadTextAsync(outContainer, outPrefix.TrimEnd('/') + "/adapter_config.json", """{"r":8}""", ct: ct);
-            var (metricsContainer, metricsName) = Split(spec["metrics"]!.GetValue<string>());
+            var (metricsContainer, metricsName) = Split(spec.Metrics!);
             await storage.Blobs.UploadTextAsync(metricsContainer, metricsName,
-                """{"step":1,"loss":2.5,"epoch":0.1,"progress":0.1}""" + "\n" + """{"step":2,"loss":2.25,"epoch":0.2,"progress":0.2}""" + "\n", ct: ct);
+                MetricsLine.Format(Step(1, 2.5)) + "\n" + MetricsLine.Format(Step(2, 2.25)) + "\n", ct: ct);
         }
         else
         {
-            var (resultsContainer, resultsName) = Split(spec["results"]!.GetValue<string>());
+            var spec = RunContractJson.Read(specText, RunContractJson.Default.EvaluationRunSpec, task.Spec);
+            var (resultsContainer, resultsName) = Split(spec.Results);
             var results = new JsonObject
             {
                 ["gate"] = new JsonObject
@@ -125,6 +129,9 @@ public sealed class FakeTrainingBackend(StorageAccount storage) : ITrainingBacke
         var parts = run.RunId.Split(':');
         return (parts[0], parts[1]);
     }
+
+    private static StepMetrics Step(int step, double loss) =>
+        new(StepMetrics.Kind, step, 10, step / 10.0, loss, 1e-4, 1.0, 100, step * 100L, step, 0);
 
     private static (string Container, string Name) Split(string address)
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using FineTune.Data;
 using FineTune.Training.Evaluation;
 using Xunit.Abstractions;
+using H = FineTune.Training.HyperparameterTable;
 
 namespace FineTune.Training.Tests.Evaluation;
 
@@ -35,8 +36,8 @@ public class TunedBeatsBaseTests(ITestOutputHelper log)
             Threads = 1,
             Hyperparameters = new HyperparameterOverrides
             {
-                LearningRate = 1e-2, Epochs = Epochs, BatchSize = 4, LoraRank = 32, LoraAlpha = 64, LoraDropout = 0,
-                WarmupRatio = 0.05, Scheduler = "linear",
+                { H.LearningRate, 1e-2 }, { H.Epochs, Epochs }, { H.BatchSize, 4 }, { H.LoraRank, 32 }, { H.LoraAlpha, 64 }, { H.LoraDropout, 0 },
+                { H.WarmupRatio, 0.05 }, { H.Scheduler, "linear" },
             },
         }))
         {
