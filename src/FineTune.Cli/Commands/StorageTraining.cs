@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using FineTune.Pipeline.Storage;
 using FineTune.Training;
 using FineTune.Training.Contract;
