@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Training.Contract;
+using FineTune.Training.Evaluation;
 using H = FineTune.Training.HyperparameterTable;
 
 namespace FineTune.Training.Tests;
@@ -134,5 +135,26 @@ public class RunContractTests
         File.WriteAllText(path, """{"model": "m", "data": "d.jsonl", "output": "out", "epochs": 3}""");
         var e = Assert.Throws<InvalidDataException>(() => TrainingSpec.Load(path));
         Assert.Contains("'epochs'", e.Message);
+    }
+
+    [Fact]
+    public void EvaluationResults_RoundTrip_WithTheConsolesCamelCaseGate_AndRejectUnknownFields()
+    {
+        var gate = DeploymentGate.Decide(0.2, 0.5, 0.1, "wait");
+        using var report = JsonDocument.Parse("""{"results": {"base": {"flexible_accuracy": 0.2}}}""");
+        var json = JsonSerializer.Serialize(new EvaluationResults(GateRecord.From(gate, "flexible_accuracy"), report.RootElement),
+            EvaluationResultsJson.Default.EvaluationResults);
+        var node = JsonNode.Parse(json)!;
+        Assert.Equal("Deploy", node["gate"]!["outcome"]!.GetValue<string>());
+        Assert.Equal(0.5, node["gate"]!["tunedScore"]!.GetValue<double>());
+        Assert.Equal(0.2, node["report"]!["results"]!["base"]!["flexible_accuracy"]!.GetValue<double>());
+        var back = RunContractJson.Read(json, EvaluationResultsJson.Default.EvaluationResults, "results.json");
+        Assert.Equal(GateRecord.From(gate, "flexible_accuracy"), back.Gate);
+
+        node["gate"]!["tunedScroe"] = 0.9;
+        var e = Assert.Throws<InvalidDataException>(() =>
+            RunContractJson.Read(node.ToJsonString(), EvaluationResultsJson.Default.EvaluationResults, "jobs/j/evaluate/results.json"));
+        Assert.Contains("tunedScroe", e.Message);
+        Assert.Contains("jobs/j/evaluate/results.json", e.Message);
     }
 }

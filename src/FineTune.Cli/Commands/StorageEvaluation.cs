@@ -84,16 +84,9 @@ public static class StorageEvaluation
             await using var stream = File.OpenRead(file);
             await storage.Blobs.UploadAsync(rc, $"{folder}/{Path.GetFileName(file)}".TrimStart('/'), stream, ct: ct);
         }
-        var results = new JsonObject
-        {
-            ["gate"] = new JsonObject
-            {
-                ["outcome"] = gate.Outcome.ToString(), ["passed"] = gate.Passed, ["baseScore"] = gate.BaseScore, ["tunedScore"] = gate.TunedScore,
-                ["minImprovement"] = gate.MinImprovement, ["improvement"] = gate.Improvement, ["metric"] = "flexible_accuracy", ["reason"] = gate.Reason,
-            },
-            ["report"] = JsonNode.Parse(report.ToJson()),
-        };
-        await storage.Blobs.UploadTextAsync(rc, rn, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct: ct);
+        using var reportJson = JsonDocument.Parse(report.ToJson());
+        var results = new EvaluationResults(GateRecord.From(gate, "flexible_accuracy"), reportJson.RootElement);
+        await storage.Blobs.UploadTextAsync(rc, rn, JsonSerializer.Serialize(results, EvaluationResultsJson.Default.EvaluationResults), ct: ct);
         return ExitCodes.Ok;
     }
 }

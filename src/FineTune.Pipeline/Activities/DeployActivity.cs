@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
+using FineTune.Training.Contract;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;
@@ -14,7 +15,9 @@ public sealed class DeployActivity(StorageAccount storage) : TaskActivity<JobReq
         var id = job.JobId;
         var manifest = job.Input.Manifest;
         var name = manifest.DeploymentName ?? JobPaths.DefaultDeploymentName(id);
-        var gate = (JsonNode.Parse(await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(id)) ?? "{}") as JsonObject)?["gate"];
+        var evaluation = $"{Containers.Jobs}/{JobPaths.EvaluationResults(id)}";
+        var text = await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(id));
+        var gate = text is null ? null : RunContractJson.Read(text, EvaluationResultsJson.Default.EvaluationResults, evaluation).Gate;
         var adapter = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}";
         var record = new JsonObject
         {
@@ -22,9 +25,9 @@ public sealed class DeployActivity(StorageAccount storage) : TaskActivity<JobReq
             ["jobId"] = id,
             ["baseModel"] = manifest.BaseModel,
             ["adapter"] = adapter,
-            ["evaluation"] = $"{Containers.Jobs}/{JobPaths.EvaluationResults(id)}",
-            ["baseScore"] = gate?["baseScore"]?.DeepClone(),
-            ["tunedScore"] = gate?["tunedScore"]?.DeepClone(),
+            ["evaluation"] = evaluation,
+            ["baseScore"] = gate?.BaseScore,
+            ["tunedScore"] = gate?.TunedScore,
         };
         await storage.Blobs.UploadTextAsync(Containers.Deployments, $"{name}.json", record.ToJsonString(JobJson.Options));
         return new DeployResult(name, adapter);

@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
+using FineTune.Training.Contract;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;
@@ -14,12 +14,18 @@ public sealed class ReadGateActivity(StorageAccount storage) : TaskActivity<JobR
 {
     public override async Task<GateDecision> RunAsync(TaskActivityContext context, JobRequest job)
     {
-        var results = await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(job.JobId));
-        var gate = results is null ? null : (JsonNode.Parse(results) as JsonObject)?["gate"] as JsonObject;
-        if (gate is null)
-            throw new PermanentJobException($"evaluation results {Containers.Jobs}/{JobPaths.EvaluationResults(job.JobId)} are missing or have no gate decision");
-        var outcome = gate["outcome"]?.GetValue<string>() ?? "";
-        outcome = outcome.ToLowerInvariant() switch { "deploy" => "Deploy", "awaitapproval" => "AwaitApproval", "fail" => "Fail", _ => outcome };
-        return new GateDecision(outcome, gate["reason"]?.GetValue<string>() ?? "", gate["baseScore"]?.GetValue<double>(), gate["tunedScore"]?.GetValue<double>());
+        var address = $"{Containers.Jobs}/{JobPaths.EvaluationResults(job.JobId)}";
+        var text = await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(job.JobId))
+            ?? throw new PermanentJobException($"evaluation results {address} are missing");
+        EvaluationResults results;
+        try
+        {
+            results = RunContractJson.Read(text, EvaluationResultsJson.Default.EvaluationResults, address);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new PermanentJobException(e.Message);
+        }
+        return new GateDecision(results.Gate.Outcome, results.Gate.Reason, results.Gate.BaseScore, results.Gate.TunedScore);
     }
 }

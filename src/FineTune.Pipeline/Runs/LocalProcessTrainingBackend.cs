@@ -191,10 +191,14 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
 
         public TrainingProgress Progress()
         {
+            // HasExited can turn true before the redirected streams are read to their end; WaitForExit() drains them (outside
+            // the lock, which their handlers take), so a failure's message carries its last stderr lines.
+            bool exited = Process.HasExited;
+            if (exited) Process.WaitForExit();
             lock (_gate)
             {
                 var reported = _lastProgress is { } p ? new TrainingProgress(TrainingRunState.Running).With(p) : new TrainingProgress(TrainingRunState.Running, Message: _unreadable);
-                if (!Process.HasExited) return reported;
+                if (!exited) return reported;
                 return Process.ExitCode == 0
                     ? reported with { State = TrainingRunState.Succeeded, Progress = 1, Message = null }
                     : reported with

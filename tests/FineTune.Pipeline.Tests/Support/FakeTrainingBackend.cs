@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Pipeline.Activities;
 using FineTune.Pipeline.Storage;
@@ -83,14 +84,9 @@ public sealed class FakeTrainingBackend(StorageAccount storage) : ITrainingBacke
         {
             var spec = RunContractJson.Read(specText, RunContractJson.Default.EvaluationRunSpec, task.Spec);
             var (resultsContainer, resultsName) = Split(spec.Results);
-            var results = new JsonObject
-            {
-                ["gate"] = new JsonObject
-                {
-                    ["outcome"] = script.GateOutcome, ["reason"] = script.GateReason, ["baseScore"] = 0.1, ["tunedScore"] = 0.5,
-                },
-            };
-            await storage.Blobs.UploadTextAsync(resultsContainer, resultsName, results.ToJsonString(), ct: ct);
+            var gate = new GateRecord(script.GateOutcome, script.GateOutcome == "Deploy", 0.1, 0.5, 0, 0.4, "flexible_accuracy", script.GateReason);
+            var results = JsonSerializer.Serialize(new EvaluationResults(gate, JsonDocument.Parse("{}").RootElement), EvaluationResultsJson.Default.EvaluationResults);
+            await storage.Blobs.UploadTextAsync(resultsContainer, resultsName, results, ct: ct);
         }
         var run = new TrainingRun(Name, $"{task.JobId}:{task.Verb}:{Interlocked.Increment(ref _runs)}");
         _calls.Enqueue(new Call("started", task.JobId, task.Verb, run.RunId));
