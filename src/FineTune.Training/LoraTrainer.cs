@@ -1,7 +1,7 @@
 // The LoRA training recipe (torchtune style: setup → train → save_checkpoint → cleanup), one class.
 // Loss is token-weighted: each optimizer step minimises the mean cross entropy over every trained
 // token of its micro-batches, so batch 8 equals batch 4 × accumulation 2. Logits are computed only at
-// trained positions, so long prompts cost no vocabulary projection.
+// trained positions, so long prompts cost no vocabulary projection, and a chunk of rows at a time (ChunkedLoss).
 using System.Diagnostics;
 using System.Text.Json;
 using FineTune.Data;
@@ -187,9 +187,7 @@ public sealed class LoraTrainer : IDisposable
     {
         var hidden = _model!.Hidden(ids);                                       // (B, T, C)
         var picked = hidden.View(-1, hidden.Size(-1)).IndexSelect(0, positions); // (N, C)
-        var logits = _model.LmHeadForward(picked);                               // (N, V)
-        if (logits.DType != DType.Float32) logits = logits.To(DType.Float32);
-        return Functional.CrossEntropy(logits, targets, EncodedExample.IgnoreIndex, Reduction.Sum);
+        return ChunkedLoss.CrossEntropySum(_model, picked, targets);             // (N, V) logits a chunk at a time
     }
 
     private (Tensor Ids, Tensor Positions, Tensor Targets, long RealTokens) Collate(IReadOnlyList<int> batch) =>

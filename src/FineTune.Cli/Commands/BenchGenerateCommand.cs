@@ -1,16 +1,16 @@
-using FineTune.Torch;
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using FineTune.Cli.Bench;
 using FineTune.Models.Checkpoints;
-using FineTune.Models.Generation;
 using FineTune.Models.Transformer;
-using FineTune.Training;
+using FineTune.Torch;
 
 namespace FineTune.Cli.Commands;
 
 /// <summary>
-/// `finetune bench generate`: prefill and decode tokens/s of greedy generation on a checkpoint, beside a
-/// plain PyTorch eager greedy loop (Bench/torch_generate_ref.py) on the same checkpoint in the same run.
+/// `finetune bench generate`: prefill and decode tokens/s of greedy generation on a checkpoint, beside a plain
+/// PyTorch eager greedy loop (Bench/torch_generate_ref.py) on the same checkpoint, alternated within one run
+/// (<see cref="BenchRuns"/>): each figure the median over repetitions with min–max.
 /// </summary>
 public static class BenchGenerateCommand
 {
@@ -21,16 +21,18 @@ public static class BenchGenerateCommand
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 1 };
         var prompt = new Option<int>("--prompt") { Description = "Prompt tokens per sequence.", DefaultValueFactory = _ => 64 };
         var newTokens = new Option<int>("--new") { Description = "Tokens to generate per sequence.", DefaultValueFactory = _ => 64 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Repetitions of each side, alternated.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads");
         var python = new Option<string>("--python") { DefaultValueFactory = _ => "/usr/bin/python3" };
         var noReference = new Option<bool>("--no-reference");
         var cmd = new Command("generate", "Prefill and decode tokens/s, beside plain PyTorch eager on the same checkpoint.")
-            { model, config, batch, prompt, newTokens, threads, python, noReference };
+            { model, config, batch, prompt, newTokens, repetitions, threads, python, noReference };
         cmd.SetAction(pr =>
         {
-            int b = pr.GetValue(batch), p = pr.GetValue(prompt), n = pr.GetValue(newTokens);
-            if (b < 1 || p < 1 || n < 2) { Console.Error.WriteLine("finetune: --batch and --prompt must be >= 1, --new >= 2"); return ExitCodes.Usage; }
+            int b = pr.GetValue(batch), p = pr.GetValue(prompt), n = pr.GetValue(newTokens), reps = pr.GetValue(repetitions);
+            if (b < 1 || p < 1 || n < 2 || reps < 1) { Console.Error.WriteLine("finetune: --batch, --prompt and --repetitions must be >= 1, --new >= 2"); return ExitCodes.Usage; }
             int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
+            var machine = BenchRuns.Machine(t);
             string? temp = null;
             var dir = pr.GetValue(model);
             if (dir is null)
@@ -51,27 +53,46 @@ public static class BenchGenerateCommand
             }
             try
             {
-                GenerationBenchResult ours;
-                using (var m = ModelLoader.Load(dir))
-                    ours = GenerationBenchmark.Run(m, b, p, n);
-                Console.WriteLine($"finetune: prefill {ours.PrefillTokensPerSecond} tok/s, decode {ours.DecodeTokensPerSecond} tok/s");
-                JsonNode? reference = null;
+                using var m = ModelLoader.Load(dir);
+                var bench = new GenerationBenchmark(m, b, p, n);
                 string? error = null;
-                if (!pr.GetValue(noReference))
-                {
-                    (reference, error) = PythonReference.Run(pr.GetValue(python)!,
-                        [PythonReference.GenerateScript, dir, "--batch", $"{b}", "--prompt", $"{p}", "--new", $"{n}", "--threads", $"{t}"]);
-                    if (reference is not null) Console.WriteLine($"pytorch-eager: prefill {reference["prefill_tokens_per_s"]} tok/s, decode {reference["decode_tokens_per_s"]} tok/s");
-                    if (error is not null) Console.Error.WriteLine($"reference: {error}");
-                }
-                double? Ratio(string key, double ours) => reference?[key]?.GetValue<double>() is double r && r > 0 ? Math.Round(ours / r, 3) : null;
+                var (ours, theirs) = BenchRuns.Alternate(reps,
+                    () =>
+                    {
+                        var r = bench.Measure();
+                        Console.WriteLine($"finetune: prefill {r.PrefillTokensPerSecond} tok/s, decode {r.DecodeTokensPerSecond} tok/s");
+                        return (Prefill: r.PrefillTokensPerSecond, Decode: (double?)r.DecodeTokensPerSecond);
+                    },
+                    pr.GetValue(noReference) ? null : () =>
+                    {
+                        var (reference, e) = PythonReference.Run(pr.GetValue(python)!,
+                            [PythonReference.GenerateScript, dir, "--batch", $"{b}", "--prompt", $"{p}", "--new", $"{n}", "--threads", $"{t}"]);
+                        error ??= e;
+                        if (reference is null) return (0, null);
+                        Console.WriteLine($"pytorch-eager: prefill {reference["prefill_tokens_per_s"]} tok/s, decode {reference["decode_tokens_per_s"]} tok/s");
+                        return (reference["prefill_tokens_per_s"]!.GetValue<double>(), reference["decode_tokens_per_s"]?.GetValue<double>());
+                    });
+                if (error is not null) Console.Error.WriteLine($"reference: {error}");
+                var prefill = Figure.Of(ours.Select(r => r.Prefill).ToList());
+                var decode = Figure.Of(ours.Select(r => r.Decode ?? 0).ToList());
+                var done = theirs.Where(r => r.Prefill > 0).ToList();
+                Figure? refPrefill = done.Count > 0 ? Figure.Of(done.Select(r => r.Prefill).ToList()) : null;
+                Figure? refDecode = done.Count > 0 ? Figure.Of(done.Select(r => r.Decode ?? 0).ToList()) : null;
+                Console.WriteLine($"finetune: prefill {prefill} tok/s, decode {decode} tok/s");
+                if (refPrefill is not null)
+                    Console.WriteLine($"pytorch-eager: prefill {refPrefill} tok/s, decode {refDecode} tok/s; ratios {Figure.Ratio(prefill, refPrefill)}, {Figure.Ratio(decode, refDecode)}");
                 Console.WriteLine(new JsonObject
                 {
                     ["bench"] = "generate", ["model"] = pr.GetValue(model) ?? pr.GetValue(config), ["batch"] = b, ["prompt"] = p, ["new"] = n,
-                    ["threads"] = t, ["prefill_tokens_per_s"] = ours.PrefillTokensPerSecond, ["decode_tokens_per_s"] = ours.DecodeTokensPerSecond,
-                    ["reference"] = reference, ["reference_error"] = error,
-                    ["prefill_ratio"] = Ratio("prefill_tokens_per_s", ours.PrefillTokensPerSecond),
-                    ["decode_ratio"] = Ratio("decode_tokens_per_s", ours.DecodeTokensPerSecond),
+                    ["machine"] = machine, ["repetitions"] = reps,
+                    ["prefill_tokens_per_s"] = prefill.ToJson(), ["decode_tokens_per_s"] = decode.ToJson(),
+                    ["reference"] = refPrefill is null ? null : new JsonObject
+                    {
+                        ["impl"] = "pytorch-eager", ["prefill_tokens_per_s"] = refPrefill.ToJson(), ["decode_tokens_per_s"] = refDecode!.ToJson(),
+                    },
+                    ["reference_error"] = error,
+                    ["prefill_ratio"] = Figure.Ratio(prefill, refPrefill),
+                    ["decode_ratio"] = Figure.Ratio(decode, refDecode),
                 }.ToJsonString());
                 return ExitCodes.Ok;
             }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Cli.Bench;
 using FineTune.Host.Hosting;
 using FineTune.Host.Serving;
 using FineTune.Models.Chat;
@@ -20,8 +21,8 @@ namespace FineTune.Cli.Commands;
 /// `finetune bench serve`: a tiny random Qwen2 with 8 random LoRA adapters behind the real host (Kestrel on loopback,
 /// OpenAI-compatible API): requests/s and completion tokens/s at concurrency 1, 4 and 16, with requests spread over 1
 /// and over 8 adapters; then single-sequence greedy decode tokens/s of the engine beside a plain PyTorch eager
-/// KV-cached greedy loop (embedded below, reading config.json + safetensors itself) on the same checkpoint and prompt.
-/// Last line: one JSON object.
+/// KV-cached greedy loop (Bench/torch_generate_ref.py) on the same checkpoint and prompt, alternated within one run.
+/// Every figure is the median of --repetitions runs with min–max (<see cref="BenchRuns"/>). Last line: one JSON object.
 /// </summary>
 public static class BenchServeCommand
 {
@@ -34,27 +35,29 @@ public static class BenchServeCommand
         var python = new Option<string>("--python") { Description = "Python with torch for the reference loop.", DefaultValueFactory = _ => "/usr/bin/python3" };
         var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch reference." };
         var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 16 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Repetitions of each measurement (median, min–max).", DefaultValueFactory = _ => 3 };
         var command = new Command("serve", "Serving throughput (1 and 8 adapters, concurrency 1/4/16) and decode tokens/s beside PyTorch eager.")
-            { requests, maxTokens, decodeTokens, threads, python, noTorch, maxBatch };
+            { requests, maxTokens, decodeTokens, threads, python, noTorch, maxBatch, repetitions };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             int n = pr.GetValue(requests), m = pr.GetValue(maxTokens), d = pr.GetValue(decodeTokens);
-            int b = pr.GetValue(maxBatch);
-            if (n < 1 || m < 1 || d < 2 || b < 1)
+            int b = pr.GetValue(maxBatch), reps = pr.GetValue(repetitions);
+            if (n < 1 || m < 1 || d < 2 || b < 1 || reps < 1)
             {
-                Console.Error.WriteLine("finetune bench serve: --requests and --max-tokens at least 1, --decode-tokens at least 2, --max-batch at least 1");
+                Console.Error.WriteLine("finetune bench serve: --requests, --max-tokens, --max-batch and --repetitions at least 1, --decode-tokens at least 2");
                 return ExitCodes.Usage;
             }
             int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
+            var machine = BenchRuns.Machine(t);
             var root = Path.Combine(Path.GetTempPath(), $"finetune-bench-serve-{Guid.NewGuid():N}");
             try
             {
                 var modelDir = Path.Combine(root, "model");
                 var adaptersDir = Path.Combine(root, "adapters");
                 WriteModel(modelDir, adaptersDir, 8);
-                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n, ["max_batch"] = b };
-                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, ct);
-                results["decode"] = MeasureDecode(modelDir, d, t, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
+                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
+                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, reps, ct);
+                results["decode"] = MeasureDecode(modelDir, d, t, reps, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
                 Console.WriteLine(results.ToJsonString());
                 return ExitCodes.Ok;
             }
@@ -86,7 +89,7 @@ public static class BenchServeCommand
 
     // ---- serving throughput over HTTP ----
 
-    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int maxTokens, int maxBatch, CancellationToken ct)
+    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int maxTokens, int maxBatch, int reps, CancellationToken ct)
     {
         var scriptRoot = Directory.CreateDirectory(Path.Combine(root, "script-root")).FullName;
         var settings = HostSettingsLoader.Load(Path.Combine(root, "data"), null, "http://127.0.0.1:0", scriptRoot);
@@ -105,24 +108,32 @@ public static class BenchServeCommand
             foreach (var adapters in new[] { 1, 8 })
                 foreach (var concurrency in new[] { 1, 4, 16 })
                 {
-                    int next = -1;
+                    var rps = new List<double>();
+                    var tps = new List<double>();
                     long tokens = 0;
-                    var clock = Stopwatch.StartNew();
-                    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+                    for (int r = 0; r < reps; r++)
                     {
-                        for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
-                            Interlocked.Add(ref tokens, await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct));
-                    }));
-                    var seconds = clock.Elapsed.TotalSeconds;
+                        int next = -1;
+                        tokens = 0;
+                        var clock = Stopwatch.StartNew();
+                        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+                        {
+                            for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
+                                Interlocked.Add(ref tokens, await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct));
+                        }));
+                        var seconds = clock.Elapsed.TotalSeconds;
+                        rps.Add(requests / seconds);
+                        tps.Add(tokens / seconds);
+                    }
                     var cell = new JsonObject
                     {
                         ["adapters"] = adapters,
                         ["concurrency"] = concurrency,
-                        ["requests_per_s"] = Math.Round(requests / seconds, 2),
-                        ["tokens_per_s"] = Math.Round(tokens / seconds, 1),
+                        ["requests_per_s"] = Figure.Of(rps).ToJson(),
+                        ["tokens_per_s"] = Figure.Of(tps).ToJson(),
                         ["mean_completion_tokens"] = Math.Round((double)tokens / requests, 1),
                     };
-                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {cell["requests_per_s"]} req/s, {cell["tokens_per_s"]} tokens/s");
+                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {Figure.Of(rps)} req/s, {Figure.Of(tps)} tokens/s");
                     cells.Add(cell);
                 }
             return cells;
@@ -151,20 +162,56 @@ public static class BenchServeCommand
 
     // ---- single-sequence greedy decode: engine beside PyTorch eager ----
 
-    private static JsonObject MeasureDecode(string modelDir, int tokens, int threads, string? python)
+    private static JsonObject MeasureDecode(string modelDir, int tokens, int threads, int reps, string? python)
     {
         var tokenizer = Tokenizer.Load(modelDir);
         var prompt = ChatTemplate.ForTokenizer(tokenizer).Render([("user", "Write a long story about a lighthouse keeper.")], addGenerationPrompt: true).ids;
         using var model = ModelLoader.Load(modelDir);
         var generator = new Generator(model);
+        int[] ourTokens = [];
+        string? torchError = null, torchVersion = null;
+        int[]? theirTokens = null;
         // No eos: exactly `tokens` tokens on both sides.
-        generator.Generate([prompt], new SamplingOptions { MaxNewTokens = 8 });
-        long first = 0, last = 0;
-        var result = generator.Generate([prompt], new SamplingOptions { MaxNewTokens = tokens },
-            onToken: (_, _) => { last = Stopwatch.GetTimestamp(); if (first == 0) first = last; })[0];
-        var ours = Math.Round((tokens - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds, 1);
-        Console.WriteLine($"decode: finetune {ours} tokens/s ({tokens} tokens, batch 1, {threads} threads)");
-        var decode = new JsonObject { ["tokens"] = tokens, ["prompt_tokens"] = prompt.Length, ["finetune_tokens_per_s"] = ours };
+        var (ours, theirs) = BenchRuns.Alternate(reps,
+            () =>
+            {
+                long first = 0, last = 0;
+                ourTokens = generator.Generate([prompt], new SamplingOptions { MaxNewTokens = tokens },
+                    onToken: (_, _) => { last = Stopwatch.GetTimestamp(); if (first == 0) first = last; })[0].Tokens;
+                var rate = (tokens - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds;
+                Console.WriteLine($"decode: finetune {Math.Round(rate, 1)} tokens/s ({tokens} tokens, batch 1, {threads} threads)");
+                return rate;
+            },
+            python is null ? null : () =>
+            {
+                var (torch, error) = PythonReference.Run(python, [PythonReference.GenerateScript, modelDir, "--new", tokens.ToString(),
+                    "--threads", threads.ToString(), "--prompt-ids", JsonSerializer.Serialize(prompt)]);
+                if (torch is null) { torchError ??= error; return 0; }
+                torchVersion = torch["torch"]!.GetValue<string>();
+                theirTokens = torch["tokens"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
+                var rate = torch["decode_tokens_per_s"]!.GetValue<double>();
+                Console.WriteLine($"decode: torch eager {rate} tokens/s (torch {torchVersion})");
+                return rate;
+            });
+        var oursFigure = Figure.Of(ours);
+        var decode = new JsonObject { ["tokens"] = tokens, ["prompt_tokens"] = prompt.Length, ["finetune_tokens_per_s"] = oursFigure.ToJson() };
+        var done = theirs.Where(r => r > 0).ToList();
+        if (done.Count > 0)
+        {
+            var theirFigure = Figure.Of(done);
+            int agree = 0;
+            while (agree < Math.Min(theirTokens!.Length, ourTokens.Length) && theirTokens[agree] == ourTokens[agree]) agree++;
+            decode["torch_eager_tokens_per_s"] = theirFigure.ToJson();
+            decode["ratio_finetune_over_torch"] = Figure.Ratio(oursFigure, theirFigure);
+            decode["torch_version"] = torchVersion;
+            decode["greedy_tokens_agreeing"] = agree;
+            Console.WriteLine($"decode: finetune {oursFigure}, torch eager {theirFigure} tokens/s; ratio {decode["ratio_finetune_over_torch"]}; first {agree}/{tokens} greedy tokens agree");
+        }
+        if (torchError is not null)
+        {
+            decode["torch_error"] = torchError;
+            Console.Error.WriteLine($"decode: torch reference failed: {torchError}");
+        }
         // Generation tokens/s (prefill included) by batch size, on the base and with a rank-8 adapter set: what the
         // serving worker runs per batch.
         var byBatch = new JsonArray();
@@ -175,41 +222,20 @@ public static class BenchServeCommand
                 foreach (var batch in new[] { 1, 4, 16 })
                 {
                     int n = Math.Min(tokens, 64);
-                    var clock = Stopwatch.StartNew();
-                    generator.Generate(Enumerable.Repeat(prompt, batch).ToArray(), new SamplingOptions { MaxNewTokens = n });
-                    var rate = Math.Round(batch * n / clock.Elapsed.TotalSeconds, 1);
-                    byBatch.Add(new JsonObject { ["lora"] = lora, ["batch"] = batch, ["new_tokens"] = n, ["tokens_per_s"] = rate });
+                    var rates = new List<double>();
+                    for (int r = 0; r < reps; r++)
+                    {
+                        var clock = Stopwatch.StartNew();
+                        generator.Generate(Enumerable.Repeat(prompt, batch).ToArray(), new SamplingOptions { MaxNewTokens = n });
+                        rates.Add(batch * n / clock.Elapsed.TotalSeconds);
+                    }
+                    var rate = Figure.Of(rates);
+                    byBatch.Add(new JsonObject { ["lora"] = lora, ["batch"] = batch, ["new_tokens"] = n, ["tokens_per_s"] = rate.ToJson() });
                     Console.WriteLine($"generate: {(lora ? "lora" : "base")} batch {batch,2}: {rate} tokens/s ({n} new tokens each, prefill included)");
                 }
                 LoraAdapter.RemoveFrom(model);
             }
         decode["finetune_generate_by_batch"] = byBatch;
-        if (python is null) return decode;
-        try
-        {
-            var torch = RunTorch(python, modelDir, prompt, tokens, threads);
-            var theirs = torch["decode_tokens_per_s"]!.GetValue<double>();
-            var theirTokens = torch["tokens"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
-            int agree = 0;
-            while (agree < Math.Min(theirTokens.Length, result.Tokens.Length) && theirTokens[agree] == result.Tokens[agree]) agree++;
-            decode["torch_eager_tokens_per_s"] = Math.Round(theirs, 1);
-            decode["ratio_finetune_over_torch"] = Math.Round(ours / theirs, 2);
-            decode["torch_version"] = torch["torch"]!.GetValue<string>();
-            decode["greedy_tokens_agreeing"] = agree;
-            Console.WriteLine($"decode: torch eager {Math.Round(theirs, 1)} tokens/s (torch {torch["torch"]}); ratio {decode["ratio_finetune_over_torch"]}; first {agree}/{tokens} greedy tokens agree");
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or JsonException)
-        {
-            decode["torch_error"] = e.Message;
-            Console.Error.WriteLine($"decode: torch reference failed: {e.Message}");
-        }
         return decode;
-    }
-
-    private static JsonObject RunTorch(string python, string modelDir, int[] prompt, int tokens, int threads)
-    {
-        var (result, error) = PythonReference.Run(python, [PythonReference.GenerateScript, modelDir, "--new", tokens.ToString(),
-            "--threads", threads.ToString(), "--prompt-ids", JsonSerializer.Serialize(prompt)]);
-        return result?.AsObject() ?? throw new InvalidOperationException(error);
     }
 }

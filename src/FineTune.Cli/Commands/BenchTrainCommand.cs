@@ -1,60 +1,87 @@
-using FineTune.Torch;
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using FineTune.Training;
+using FineTune.Cli.Bench;
+using FineTune.Torch;
 
 namespace FineTune.Cli.Commands;
 
 /// <summary>
-/// `finetune bench train --config tiny|small`: tokens/s of our LoRA training step, and of the plain PyTorch
-/// eager reference (../shared/bench/torch_lora_ref.py, same libtorch family, same flags) run in the same
-/// invocation, with the ratio. Last line: one JSON object.
+/// `finetune bench train --config tiny|small`: tokens/s of our LoRA training step beside the plain PyTorch eager
+/// reference (../shared/bench/torch_lora_ref.py, same flags), alternated within one run (<see cref="BenchRuns"/>):
+/// each side's figure is the median over repetitions with min–max, and both processes' peak resident memory.
+/// Last line: one JSON object.
 /// </summary>
 public static class BenchTrainCommand
 {
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "tiny or small.", DefaultValueFactory = _ => "tiny" };
-        var steps = new Option<int>("--steps") { Description = "Timed steps (median reported).", DefaultValueFactory = _ => 10 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per repetition (their median is the repetition's figure).", DefaultValueFactory = _ => 10 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Repetitions of each side, alternated (at least 3 for a median with a spread).", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "Threads for both (default: every core)." };
         var reference = new Option<string?>("--reference") { Description = "Path of torch_lora_ref.py (default: ../shared/bench/ beside the repository)." };
         var python = new Option<string>("--python") { Description = "Python with torch for the reference.", DefaultValueFactory = _ => "/usr/bin/python3" };
         var noReference = new Option<bool>("--no-reference") { Description = "Only our engine." };
         var cmd = new Command("train", "Tokens/s of a LoRA training step, beside plain PyTorch eager on the same config.")
-            { config, steps, threads, reference, python, noReference };
+            { config, steps, repetitions, threads, reference, python, noReference };
         cmd.SetAction(pr =>
         {
             TrainBenchConfig c;
             try { c = TrainBenchConfig.Get(pr.GetValue(config)!); }
             catch (ArgumentException e) { Console.Error.WriteLine($"finetune: {e.Message}"); return ExitCodes.Usage; }
-            int n = Math.Max(1, pr.GetValue(steps));
+            int n = pr.GetValue(steps), reps = pr.GetValue(repetitions);
+            if (n < 1 || reps < 1) { Console.Error.WriteLine("finetune: --steps and --repetitions must be >= 1"); return ExitCodes.Usage; }
             int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
-            var ours = TrainStepBenchmark.Run(c, n);
-            Console.WriteLine($"finetune: {ours.TokensPerSecond} tokens/s ({ours.StepMs} ms/step, {t} threads)");
-            JsonNode? refResult = null;
-            string? refError = null;
+            var machine = BenchRuns.Machine(t);
+            string? script = null, refError = null;
             if (!pr.GetValue(noReference))
             {
-                var script = pr.GetValue(reference) ?? FindReference();
-                if (script is null || !File.Exists(script)) refError = "torch_lora_ref.py not found (give --reference)";
-                else (refResult, refError) = PythonReference.Run(pr.GetValue(python)!, [script, .. c.ReferenceArgs(n, t)]);
-                if (refResult is not null) Console.WriteLine($"pytorch-eager: {refResult["tokens_per_s"]} tokens/s ({refResult["step_ms"]} ms/step)");
-                if (refError is not null) Console.Error.WriteLine($"reference: {refError}");
+                script = pr.GetValue(reference) ?? FindReference();
+                if (script is null || !File.Exists(script)) (script, refError) = (null, "torch_lora_ref.py not found (give --reference)");
             }
-            var refTps = refResult?["tokens_per_s"]?.GetValue<double>();
+            using var bench = new TrainStepBenchmark(c);
+            var (ours, theirs) = BenchRuns.Alternate(reps,
+                () =>
+                {
+                    var r = bench.Measure(n);
+                    Console.WriteLine($"finetune: {r.TokensPerSecond} tokens/s ({r.StepMs} ms/step)");
+                    return (JsonNode?)new JsonObject { ["tokens_per_s"] = r.TokensPerSecond, ["step_ms"] = r.StepMs, ["loss"] = r.Loss };
+                },
+                script is null ? null : () =>
+                {
+                    var (result, error) = PythonReference.Run(pr.GetValue(python)!, [script, .. c.ReferenceArgs(n, t)]);
+                    if (result is not null) Console.WriteLine($"pytorch-eager: {result["tokens_per_s"]} tokens/s ({result["step_ms"]} ms/step)");
+                    refError ??= error;
+                    return result;
+                });
+            if (refError is not null) Console.Error.WriteLine($"reference: {refError}");
+            var oursTps = Figure.Of(ours.Select(r => r!["tokens_per_s"]!.GetValue<double>()).ToList());
+            var refValues = theirs.Where(r => r?["tokens_per_s"] is not null).Select(r => r!["tokens_per_s"]!.GetValue<double>()).ToList();
+            var refTps = refValues.Count > 0 ? Figure.Of(refValues) : null;
+            double? oursRss = BenchRuns.PeakRssMiB(), refRss = refTps is null ? null : BenchRuns.ChildrenPeakRssMiB();
+            Console.WriteLine($"finetune: {oursTps} tokens/s; peak RSS {oursRss} MiB");
+            if (refTps is not null) Console.WriteLine($"pytorch-eager: {refTps} tokens/s; peak RSS {refRss} MiB; ratio {Figure.Ratio(oursTps, refTps)}");
             var summary = new JsonObject
             {
                 ["bench"] = "train",
                 ["config"] = c.Name,
-                ["threads"] = t,
+                ["machine"] = machine,
                 ["torch"] = LibTorch.Version,
-                ["tokens_per_s"] = ours.TokensPerSecond,
-                ["step_ms"] = ours.StepMs,
-                ["trainable"] = ours.Trainable,
-                ["loss"] = ours.Loss,
-                ["reference"] = refResult,
+                ["repetitions"] = reps,
+                ["steps"] = n,
+                ["tokens_per_s"] = oursTps.ToJson(),
+                ["trainable"] = bench.Trainable,
+                ["loss"] = ours[^1]!["loss"]!.GetValue<double>(),
+                ["peak_rss_mib"] = oursRss,
+                ["reference"] = refTps is null ? null : new JsonObject
+                {
+                    ["impl"] = "pytorch-eager",
+                    ["torch"] = theirs.FirstOrDefault(r => r is not null)?["torch"]?.GetValue<string>(),
+                    ["tokens_per_s"] = refTps.ToJson(),
+                    ["peak_rss_mib"] = refRss,
+                },
                 ["reference_error"] = refError,
-                ["ratio"] = refTps is > 0 ? Math.Round(ours.TokensPerSecond / refTps.Value, 3) : null,
+                ["ratio"] = Figure.Ratio(oursTps, refTps),
             };
             Console.WriteLine(summary.ToJsonString());
             return ExitCodes.Ok;

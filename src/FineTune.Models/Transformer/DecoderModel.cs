@@ -68,15 +68,19 @@ public sealed class Attention : IDisposable
 {
     private readonly ModelConfig _c;
 
+    /// <summary>q, k and v are fused into one matmul (<see cref="FusedLinear"/>); each keeps its name and adapter.</summary>
     public Attention(ModelConfig config, LoraLinear q, LoraLinear k, LoraLinear v, LoraLinear o)
     {
         _c = config;
+        QkvProj = new FusedLinear([q, k, v]);
         QProj = q;
         KProj = k;
         VProj = v;
         OProj = o;
     }
 
+    /// <summary>q, k, v as one weight (nh·hs + 2·nkv·hs, C); the three below are its row slices.</summary>
+    public FusedLinear QkvProj { get; }
     public LoraLinear QProj { get; }
     public LoraLinear KProj { get; }
     public LoraLinear VProj { get; }
@@ -86,9 +90,10 @@ public sealed class Attention : IDisposable
     {
         long B = x.Size(0), T = x.Size(1);
         int nh = _c.NumAttentionHeads, nkv = _c.NumKeyValueHeads, hs = _c.HeadDim;
-        var q = QProj.Forward(x).View(B, T, nh, hs).Transpose(1, 2);    // (B, nh, T, hs)
-        var k = KProj.Forward(x).View(B, T, nkv, hs).Transpose(1, 2);   // (B, nkv, T, hs)
-        var v = VProj.Forward(x).View(B, T, nkv, hs).Transpose(1, 2);   // (B, nkv, T, hs)
+        var qkv = QkvProj.Forward(x);                                    // (B, T, (nh + 2·nkv)·hs)
+        var q = QkvProj.Slice(qkv, 0).View(B, T, nh, hs).Transpose(1, 2);    // (B, nh, T, hs)
+        var k = QkvProj.Slice(qkv, 1).View(B, T, nkv, hs).Transpose(1, 2);   // (B, nkv, T, hs)
+        var v = QkvProj.Slice(qkv, 2).View(B, T, nkv, hs).Transpose(1, 2);   // (B, nkv, T, hs)
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);      // (B, nkv, S, hs)
@@ -99,26 +104,29 @@ public sealed class Attention : IDisposable
 
     public void Dispose()
     {
-        QProj.Dispose();
-        KProj.Dispose();
-        VProj.Dispose();
+        QkvProj.Dispose();
         OProj.Dispose();
     }
 }
 
-/// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)).</summary>
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)), gate and up fused into one matmul.</summary>
 public sealed class Mlp(LoraLinear gate, LoraLinear up, LoraLinear down) : IDisposable
 {
+    /// <summary>gate and up as one weight (2·I, C); the two below are its row slices.</summary>
+    public FusedLinear GateUpProj { get; } = new([gate, up]);
     public LoraLinear GateProj { get; } = gate;
     public LoraLinear UpProj { get; } = up;
     public LoraLinear DownProj { get; } = down;
 
-    public Tensor Forward(Tensor x) => DownProj.Forward(GateProj.Forward(x).Silu() * UpProj.Forward(x));
+    public Tensor Forward(Tensor x)
+    {
+        var gateUp = GateUpProj.Forward(x);                                     // (B, T, 2·I)
+        return DownProj.Forward(GateUpProj.Slice(gateUp, 0).Silu() * GateUpProj.Slice(gateUp, 1));
+    }
 
     public void Dispose()
     {
-        GateProj.Dispose();
-        UpProj.Dispose();
+        GateUpProj.Dispose();
         DownProj.Dispose();
     }
 }

@@ -19,7 +19,9 @@ public sealed class LoraLinear : IDisposable
     /// <summary>The Hugging Face module path, e.g. <c>model.layers.0.self_attn.q_proj</c>.</summary>
     public string Name { get; }
     public Tensor Weight { get; private set; }   // (out, in)
-    public Tensor? Bias { get; }
+    public Tensor? Bias { get; private set; }
+    /// <summary>Whether <see cref="Weight"/> is a row slice of a <see cref="FusedLinear"/>'s weight.</summary>
+    public bool IsFused { get; private set; }
     public long InFeatures => Weight.Size(1);
     public long OutFeatures => Weight.Size(0);
 
@@ -54,17 +56,34 @@ public sealed class LoraLinear : IDisposable
         return y.View(shape);                                                  // (…, out)
     }
 
-    /// <summary>Folds the adapter into the base weight: W += scaling · B A (for export).</summary>
+    /// <summary>Folds the adapter into the base weight: W += scaling · B A (for export). A fused slice is written in place.</summary>
     public void MergeAdapter()
     {
         if (Adapter is not { } a) return;
         using var scope = DisposeScope.Begin();
         using var noGrad = LibTorch.NoGrad();
         var delta = a.B.MatMul(a.A) * a.Scaling;
-        var merged = DisposeScope.Escape((Weight.To(DType.Float32) + delta.To(DType.Float32)).To(Weight.DType));
-        Weight.Dispose();
-        Weight = merged;
+        var merged = (Weight.To(DType.Float32) + delta.To(DType.Float32)).To(Weight.DType);
+        if (IsFused)
+        {
+            Weight.CopyFrom(merged);   // the fused weight is an owned copy, never the mapped checkpoint
+        }
+        else
+        {
+            Weight.Dispose();
+            Weight = DisposeScope.Escape(merged);
+        }
         Adapter = null;
+    }
+
+    /// <summary>Makes this layer's weight and bias views of a fused tensor (<see cref="FusedLinear"/>), freeing its own.</summary>
+    internal void BindToSlice(Tensor weight, Tensor? bias)
+    {
+        Weight.Dispose();
+        Bias?.Dispose();
+        Weight = weight;
+        Bias = bias;
+        IsFused = true;
     }
 
     public void Dispose()

@@ -44,6 +44,7 @@ public static class ModelLoader
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
         var created = new List<Tensor>();
+        var layers = new List<DecoderLayer>();
         Tensor Take(string name, params long[] shape)
         {
             if (!available.Contains(name))
@@ -59,12 +60,12 @@ public static class ModelLoader
         {
             long C = c.HiddenSize, V = c.VocabSize, I = c.IntermediateSize, Q = c.QProjSize, KV = c.KvProjSize;
             var embed = Take("model.embed_tokens.weight", V, C);
-            var layers = new List<DecoderLayer>();
             for (int i = 0; i < c.NumHiddenLayers; i++)
             {
                 var p = $"model.layers.{i}";
                 LoraLinear Lin(string name, long outF, long inF, bool bias) =>
                     new($"{p}.{name}", Take($"{p}.{name}.weight", outF, inF), bias ? Take($"{p}.{name}.bias", outF) : null);
+                // Attention and Mlp fuse q/k/v and gate/up into one weight each (FusedLinear); names stay per projection.
                 var attn = new Attention(c,
                     Lin("self_attn.q_proj", Q, C, c.QkvBias),
                     Lin("self_attn.k_proj", KV, C, c.QkvBias),
@@ -87,6 +88,7 @@ public static class ModelLoader
         }
         catch
         {
+            foreach (var l in layers) l.Dispose();
             foreach (var t in created) t.Dispose();
             throw;
         }
