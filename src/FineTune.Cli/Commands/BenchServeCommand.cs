@@ -19,8 +19,8 @@ namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// `finetune bench serve`: a tiny random Qwen2 with 8 random LoRA adapters behind the real host (Kestrel on loopback,
-/// OpenAI-compatible API): requests/s and completion tokens/s at concurrency 1, 4 and 16, with requests spread over 1
-/// and over 8 adapters; then single-sequence greedy decode tokens/s of the engine beside a plain PyTorch eager
+/// OpenAI-compatible API, streamed requests): requests/s, completion tokens/s and time to first token (p50, p95) at
+/// concurrency 1, 4, 16 and 64, with requests spread over 1 and over 8 adapters (and the loss of 8 against 1); then single-sequence greedy decode tokens/s of the engine beside a plain PyTorch eager
 /// KV-cached greedy loop (Bench/torch_generate_ref.py) on the same checkpoint and prompt, alternated within one run.
 /// Every figure is the median of --repetitions runs with min–max (<see cref="BenchRuns"/>). Last line: one JSON object.
 /// </summary>
@@ -34,9 +34,9 @@ public static class BenchServeCommand
         var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
         var python = new Option<string>("--python") { Description = "Python with torch for the reference loop.", DefaultValueFactory = _ => "/usr/bin/python3" };
         var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch reference." };
-        var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 16 };
+        var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 64 };
         var repetitions = new Option<int>("--repetitions") { Description = "Repetitions of each measurement (median, min–max).", DefaultValueFactory = _ => 3 };
-        var command = new Command("serve", "Serving throughput (1 and 8 adapters, concurrency 1/4/16) and decode tokens/s beside PyTorch eager.")
+        var command = new Command("serve", "Serving throughput and time to first token (1 and 8 adapters, concurrency 1/4/16/64) and decode tokens/s beside PyTorch eager.")
             { requests, maxTokens, decodeTokens, threads, python, noTorch, maxBatch, repetitions };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
@@ -105,37 +105,58 @@ public static class BenchServeCommand
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
             var cells = new JsonArray();
             for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
+            var rpsAt = new Dictionary<(int, int), Figure>();
             foreach (var adapters in new[] { 1, 8 })
-                foreach (var concurrency in new[] { 1, 4, 16 })
+                foreach (var concurrency in new[] { 1, 4, 16, 64 })
                 {
                     var rps = new List<double>();
                     var tps = new List<double>();
+                    var p50 = new List<double>();
+                    var p95 = new List<double>();
                     long tokens = 0;
                     for (int r = 0; r < reps; r++)
                     {
                         int next = -1;
                         tokens = 0;
+                        var ttft = new double[requests];
                         var clock = Stopwatch.StartNew();
                         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
                         {
                             for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
-                                Interlocked.Add(ref tokens, await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct));
+                            {
+                                var (count, first) = await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct);
+                                Interlocked.Add(ref tokens, count);
+                                ttft[i] = first.TotalMilliseconds;
+                            }
                         }));
                         var seconds = clock.Elapsed.TotalSeconds;
                         rps.Add(requests / seconds);
                         tps.Add(tokens / seconds);
+                        Array.Sort(ttft);
+                        p50.Add(Percentile(ttft, 0.50));
+                        p95.Add(Percentile(ttft, 0.95));
                     }
+                    rpsAt[(adapters, concurrency)] = Figure.Of(rps);
                     var cell = new JsonObject
                     {
                         ["adapters"] = adapters,
                         ["concurrency"] = concurrency,
                         ["requests_per_s"] = Figure.Of(rps).ToJson(),
                         ["tokens_per_s"] = Figure.Of(tps).ToJson(),
+                        ["ttft_p50_ms"] = Figure.Of(p50).ToJson(),
+                        ["ttft_p95_ms"] = Figure.Of(p95).ToJson(),
                         ["mean_completion_tokens"] = Math.Round((double)tokens / requests, 1),
                     };
-                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {Figure.Of(rps)} req/s, {Figure.Of(tps)} tokens/s");
+                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {Figure.Of(rps)} req/s, {Figure.Of(tps)} tokens/s, time to first token p50 {Figure.Of(p50)} ms, p95 {Figure.Of(p95)} ms");
                     cells.Add(cell);
                 }
+            foreach (var concurrency in new[] { 1, 4, 16, 64 })
+            {
+                // Throughput lost by spreading the requests over 8 adapters instead of 1 (medians).
+                var loss = 1 - rpsAt[(8, concurrency)].Median / rpsAt[(1, concurrency)].Median;
+                Console.WriteLine($"serve: concurrency {concurrency,2}: 8 adapters vs 1: {Math.Round(100 * loss, 1)}% fewer req/s");
+                cells.Add(new JsonObject { ["concurrency"] = concurrency, ["loss_8_adapters_vs_1"] = Math.Round(loss, 3) });
+            }
             return cells;
         }
         finally
@@ -145,19 +166,38 @@ public static class BenchServeCommand
         }
     }
 
-    private static async Task<int> CompleteAsync(HttpClient http, string model, string text, int maxTokens, CancellationToken ct)
+    private static double Percentile(double[] sorted, double q) =>
+        Math.Round(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)], 2);
+
+    /// <summary>One streamed request: its completion tokens (from the usage chunk) and the time to its first content chunk.</summary>
+    private static async Task<(int Tokens, TimeSpan FirstToken)> CompleteAsync(HttpClient http, string model, string text, int maxTokens, CancellationToken ct)
     {
         var body = new JsonObject
         {
             ["model"] = model,
             ["temperature"] = 0,
             ["max_completion_tokens"] = maxTokens,
+            ["stream"] = true,
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
             ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }),
         };
-        using var response = await http.PostAsJsonAsync("/v1/chat/completions", body, ct);
-        var json = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {json}");
-        return json!["usage"]!["completion_tokens"]!.GetValue<int>();
+        var clock = Stopwatch.StartNew();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(body) };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        TimeSpan? first = null;
+        int tokens = -1;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]") continue;
+            var chunk = JsonNode.Parse(line["data: ".Length..])!;
+            if (first is null && chunk["choices"] is JsonArray { Count: > 0 } choices && choices[0]!["delta"]?["content"] is JsonValue content
+                && content.GetValue<string>().Length > 0) first = clock.Elapsed;
+            if (chunk["usage"] is JsonObject usage) tokens = usage["completion_tokens"]!.GetValue<int>();
+        }
+        if (tokens < 0) throw new InvalidOperationException("the stream ended without a usage chunk");
+        return (tokens, first ?? clock.Elapsed);
     }
 
     // ---- single-sequence greedy decode: engine beside PyTorch eager ----

@@ -4,6 +4,7 @@ namespace FineTune.Host.Serving;
 
 /// <summary>
 /// Reads a chat-completions body as OpenAI does: unknown fields are ignored, known ones are type- and range-checked,
+/// sampling (temperature, top_p, seed, frequency_penalty, presence_penalty, logit_bias) is applied as OpenAI defines it,
 /// and anything this server cannot honour (n &gt; 1, tools, logprobs, non-text content) is a 400 naming the parameter.
 /// </summary>
 public static class ChatRequestParser
@@ -44,6 +45,11 @@ public static class ChatRequestParser
         if (Optional(body, "seed") is { } sd)
             seed = sd.ValueKind == JsonValueKind.Number && sd.TryGetInt64(out var v) ? v : throw OpenAiError.Invalid("seed must be an integer.", "seed");
 
+        var frequency = Number(body, "frequency_penalty") ?? 0;
+        if (frequency is < -2 or > 2) throw OpenAiError.Invalid($"frequency_penalty must be between -2 and 2 (got {frequency}).", "frequency_penalty");
+        var presence = Number(body, "presence_penalty") ?? 0;
+        if (presence is < -2 or > 2) throw OpenAiError.Invalid($"presence_penalty must be between -2 and 2 (got {presence}).", "presence_penalty");
+
         return new ChatCompletionRequest
         {
             Model = model,
@@ -55,6 +61,9 @@ public static class ChatRequestParser
             TopP = topP,
             Seed = seed,
             Stop = Stop(body),
+            FrequencyPenalty = frequency,
+            PresencePenalty = presence,
+            LogitBias = LogitBias(body),
         };
     }
 
@@ -117,6 +126,23 @@ public static class ChatRequestParser
 
         static string[] NonEmpty(string[] s) =>
             s.Any(x => x.Length == 0) ? throw OpenAiError.Invalid("stop sequences must not be empty.", "stop") : s;
+    }
+
+    /// <summary>logit_bias: an object of token id (as a string) → number in [-100, 100].</summary>
+    private static Dictionary<int, double>? LogitBias(JsonElement body)
+    {
+        if (Optional(body, "logit_bias") is not { } lb) return null;
+        if (lb.ValueKind != JsonValueKind.Object) throw OpenAiError.Invalid("logit_bias must be an object of token id → bias.", "logit_bias");
+        var bias = new Dictionary<int, double>();
+        foreach (var p in lb.EnumerateObject())
+        {
+            if (!int.TryParse(p.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                throw OpenAiError.Invalid($"logit_bias key '{p.Name}' is not a token id.", "logit_bias");
+            if (p.Value.ValueKind != JsonValueKind.Number || p.Value.GetDouble() is < -100 or > 100)
+                throw OpenAiError.Invalid($"logit_bias[{p.Name}] must be a number between -100 and 100.", "logit_bias");
+            bias[id] = p.Value.GetDouble();
+        }
+        return bias;
     }
 
     private static JsonElement? Optional(JsonElement obj, string name) =>
