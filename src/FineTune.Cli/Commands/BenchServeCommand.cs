@@ -105,52 +105,34 @@ public static class BenchServeCommand
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
             var cells = new JsonArray();
             for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
+            int[] concurrencies = [1, 4, 16, 64];
+            var grid = (from adapters in new[] { 1, 8 } from concurrency in concurrencies select (adapters, concurrency)).ToArray();
+            await RunCellAsync(http, 8, 16, requests, maxTokens, ct);          // warm-up (JIT, allocator), not counted
+            // Every repetition runs every cell, in alternating order, so drift of a shared machine spreads over all cells.
+            var runs = grid.ToDictionary(c => c, _ => new List<(double Rps, double Tps, double P50, double P95, long Tokens)>());
+            for (int r = 0; r < reps; r++)
+                foreach (var c in r % 2 == 0 ? grid : grid.Reverse())
+                    runs[c].Add(await RunCellAsync(http, c.adapters, c.concurrency, requests, maxTokens, ct));
             var rpsAt = new Dictionary<(int, int), Figure>();
-            foreach (var adapters in new[] { 1, 8 })
-                foreach (var concurrency in new[] { 1, 4, 16, 64 })
+            foreach (var (adapters, concurrency) in grid)
+            {
+                var run = runs[(adapters, concurrency)];
+                Figure rps = Figure.Of(run.Select(x => x.Rps).ToList()), tps = Figure.Of(run.Select(x => x.Tps).ToList());
+                Figure p50 = Figure.Of(run.Select(x => x.P50).ToList()), p95 = Figure.Of(run.Select(x => x.P95).ToList());
+                rpsAt[(adapters, concurrency)] = rps;
+                cells.Add(new JsonObject
                 {
-                    var rps = new List<double>();
-                    var tps = new List<double>();
-                    var p50 = new List<double>();
-                    var p95 = new List<double>();
-                    long tokens = 0;
-                    for (int r = 0; r < reps; r++)
-                    {
-                        int next = -1;
-                        tokens = 0;
-                        var ttft = new double[requests];
-                        var clock = Stopwatch.StartNew();
-                        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-                        {
-                            for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
-                            {
-                                var (count, first) = await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct);
-                                Interlocked.Add(ref tokens, count);
-                                ttft[i] = first.TotalMilliseconds;
-                            }
-                        }));
-                        var seconds = clock.Elapsed.TotalSeconds;
-                        rps.Add(requests / seconds);
-                        tps.Add(tokens / seconds);
-                        Array.Sort(ttft);
-                        p50.Add(Percentile(ttft, 0.50));
-                        p95.Add(Percentile(ttft, 0.95));
-                    }
-                    rpsAt[(adapters, concurrency)] = Figure.Of(rps);
-                    var cell = new JsonObject
-                    {
-                        ["adapters"] = adapters,
-                        ["concurrency"] = concurrency,
-                        ["requests_per_s"] = Figure.Of(rps).ToJson(),
-                        ["tokens_per_s"] = Figure.Of(tps).ToJson(),
-                        ["ttft_p50_ms"] = Figure.Of(p50).ToJson(),
-                        ["ttft_p95_ms"] = Figure.Of(p95).ToJson(),
-                        ["mean_completion_tokens"] = Math.Round((double)tokens / requests, 1),
-                    };
-                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {Figure.Of(rps)} req/s, {Figure.Of(tps)} tokens/s, time to first token p50 {Figure.Of(p50)} ms, p95 {Figure.Of(p95)} ms");
-                    cells.Add(cell);
-                }
-            foreach (var concurrency in new[] { 1, 4, 16, 64 })
+                    ["adapters"] = adapters,
+                    ["concurrency"] = concurrency,
+                    ["requests_per_s"] = rps.ToJson(),
+                    ["tokens_per_s"] = tps.ToJson(),
+                    ["ttft_p50_ms"] = p50.ToJson(),
+                    ["ttft_p95_ms"] = p95.ToJson(),
+                    ["mean_completion_tokens"] = Math.Round((double)run[^1].Tokens / requests, 1),
+                });
+                Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {rps} req/s, {tps} tokens/s, time to first token p50 {p50} ms, p95 {p95} ms");
+            }
+            foreach (var concurrency in concurrencies)
             {
                 // Throughput lost by spreading the requests over 8 adapters instead of 1 (medians).
                 var loss = 1 - rpsAt[(8, concurrency)].Median / rpsAt[(1, concurrency)].Median;
@@ -164,6 +146,27 @@ public static class BenchServeCommand
             await app.App.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
         }
+    }
+
+    /// <summary>One measurement: <paramref name="requests"/> streamed requests over <paramref name="adapters"/> adapters, <paramref name="concurrency"/> at a time.</summary>
+    private static async Task<(double Rps, double Tps, double P50, double P95, long Tokens)> RunCellAsync(HttpClient http, int adapters, int concurrency, int requests, int maxTokens, CancellationToken ct)
+    {
+        int next = -1;
+        long tokens = 0;
+        var ttft = new double[requests];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
+            {
+                var (count, first) = await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct);
+                Interlocked.Add(ref tokens, count);
+                ttft[i] = first.TotalMilliseconds;
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        Array.Sort(ttft);
+        return (requests / seconds, tokens / seconds, Percentile(ttft, 0.50), Percentile(ttft, 0.95), tokens);
     }
 
     private static double Percentile(double[] sorted, double q) =>

@@ -133,7 +133,8 @@ public sealed class BatchDecoder : IDisposable
         {
             if (bySlot[b] is not { } s)
             {
-                writeAt[b] = -1;                                                    // idle row: sees key 0 only, writes nothing
+                // Idle row (a free slot, or a sequence prefilled this step): writes where nothing live is, sees key 0 only.
+                writeAt[b] = _slots[b]?.Stored ?? 0;
                 mask[b * span] = true;
                 continue;
             }

@@ -34,17 +34,30 @@ public sealed class KvCache : IDisposable
     private long _firstSlot;
     private long[]? _writeAt;
     private long _span;
+    private Tensor? _writeIndex;   // (rows, kv heads, 1, head_dim) int64: writeAt per row, for one-token steps
 
     /// <summary>
     /// Slot mode for the next forward passes: batch row i is slot <paramref name="firstSlot"/> + i, writes its new
-    /// positions at <c>writeAt[i]</c> (negative: an idle row, nothing written), and attention sees positions
-    /// 0..<paramref name="span"/> - 1 of each slot (mask the rest). <see cref="Length"/> is then not used.
+    /// positions at <c>writeAt[i]</c> (an idle row writes where nothing live is: a free slot at 0, a sequence that
+    /// waits at its next position), and attention sees positions 0..<paramref name="span"/> - 1 of each slot (mask the
+    /// rest). A one-token step writes all rows with one scatter per layer. <see cref="Length"/> is then not used.
     /// </summary>
     public void SetSlots(long firstSlot, long[] writeAt, long span)
     {
         if (firstSlot < 0 || firstSlot + writeAt.Length > Slots) throw new ArgumentOutOfRangeException(nameof(firstSlot), firstSlot, $"the cache has {Slots} slots");
         if (span > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} positions; {span} asked");
+        foreach (var w in writeAt)
+            if (w < 0 || w >= Capacity) throw new ArgumentOutOfRangeException(nameof(writeAt), w, $"positions are 0..{Capacity - 1}");
         (_firstSlot, _writeAt, _span) = (firstSlot, writeAt, span);
+        _writeIndex?.Dispose();
+        _writeIndex = null;
+        if (writeAt.Length > 1)
+        {
+            using var scope = DisposeScope.Begin();
+            long kvHeads = _keys[0].Size(1), headDim = _keys[0].Size(3);
+            _writeIndex = DisposeScope.Escape(Tensor.From(writeAt, writeAt.Length, 1, 1, 1).To(_keys[0].Device)
+                .Expand(writeAt.Length, kvHeads, 1, headDim).Contiguous());
+        }
     }
 
     /// <summary>Makes every slot hold <paramref name="capacity"/> positions, keeping what is stored (one copy, when a sequence outgrows the cache).</summary>
@@ -93,9 +106,16 @@ public sealed class KvCache : IDisposable
         long t = k.Size(2), rows = k.Size(0);
         if (rows != writeAt.Length) throw new InvalidOperationException($"slot mode was set for {writeAt.Length} rows; the forward has {rows}");
         using (LibTorch.NoGrad())
-            for (int i = 0; i < rows; i++)
+        {
+            if (t == 1 && _writeIndex is not null)
             {
-                if (writeAt[i] < 0) continue;
+                using var kRows = _keys[layer].Narrow(0, _firstSlot, rows);
+                using var vRows = _values[layer].Narrow(0, _firstSlot, rows);
+                kRows.ScatterInPlace(2, _writeIndex, k);
+                vRows.ScatterInPlace(2, _writeIndex, v);
+            }
+            else for (int i = 0; i < rows; i++)
+            {
                 if (writeAt[i] + t > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} positions; a sequence needs {writeAt[i] + t}");
                 using var kSlot = _keys[layer].Narrow(0, _firstSlot + i, 1).Narrow(2, writeAt[i], t);
                 using var vSlot = _values[layer].Narrow(0, _firstSlot + i, 1).Narrow(2, writeAt[i], t);
@@ -104,6 +124,7 @@ public sealed class KvCache : IDisposable
                 kSlot.CopyFrom(kRow);
                 vSlot.CopyFrom(vRow);
             }
+        }
         return (_keys[layer].Narrow(0, _firstSlot, rows).Narrow(2, 0, _span), _values[layer].Narrow(0, _firstSlot, rows).Narrow(2, 0, _span));
     }
 
@@ -115,6 +136,7 @@ public sealed class KvCache : IDisposable
 
     public void Dispose()
     {
+        _writeIndex?.Dispose();
         foreach (var t in _keys) t.Dispose();
         foreach (var t in _values) t.Dispose();
     }
