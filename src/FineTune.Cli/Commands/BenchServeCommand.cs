@@ -57,6 +57,7 @@ public static class BenchServeCommand
                 WriteModel(modelDir, adaptersDir, 8);
                 var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
                 results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, reps, ct);
+                results["engine"] = MeasureEngine(modelDir, adaptersDir, m, reps);
                 results["decode"] = MeasureDecode(modelDir, d, t, reps, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
                 Console.WriteLine(results.ToJsonString());
                 return ExitCodes.Ok;
@@ -201,6 +202,68 @@ public static class BenchServeCommand
         }
         if (tokens < 0) throw new InvalidOperationException("the stream ended without a usage chunk");
         return (tokens, first ?? clock.Elapsed);
+    }
+
+    // ---- the engine without HTTP: 16 sequences over 1 adapter against 8 adapters ----
+
+    /// <summary>
+    /// Tokens/s of 16 greedy sequences generated together (prefill included) when they all use one adapter and when they
+    /// spread over eight: continuous batching (<see cref="BatchDecoder"/>, one forward for every adapter) alternated
+    /// with the per-adapter batching served before it (<see cref="Generator"/>, one batch per adapter).
+    /// </summary>
+    private static JsonObject MeasureEngine(string modelDir, string adaptersDir, int maxTokens, int reps)
+    {
+        const int sequences = 16;
+        var tokenizer = Tokenizer.Load(modelDir);
+        var template = ChatTemplate.ForTokenizer(tokenizer);
+        var prompts = Enumerable.Range(0, sequences)
+            .Select(i => template.Render([("user", $"request {i}: say something about the number {i * 7}")], addGenerationPrompt: true).ids).ToArray();
+        using var model = ModelLoader.Load(modelDir);
+        var adapters = Enumerable.Range(0, 8).Select(i => LoraAdapter.Load(Path.Combine(adaptersDir, $"adapter-{i}"), model)).ToArray();
+        try
+        {
+            using var stack = new AdapterStack(model, adapters);
+            var options = new SamplingOptions { MaxNewTokens = maxTokens };
+            double Continuous(int spread)
+            {
+                using var decoder = new BatchDecoder(model, sequences, []) { Adapters = stack };
+                var seqs = prompts.Select((p, i) => new DecodeSequence(p, options, adapters[i % spread])).ToArray();
+                var clock = Stopwatch.StartNew();
+                foreach (var seq in seqs) decoder.Add(seq);
+                while (decoder.Running.Any(s => s.Finish is null)) decoder.Step();
+                var rate = seqs.Sum(s => s.Generated.Count) / clock.Elapsed.TotalSeconds;
+                foreach (var seq in seqs) seq.Dispose();
+                AdapterStack.DetachFrom(model);
+                return rate;
+            }
+            double PerAdapter(int spread)
+            {
+                var clock = Stopwatch.StartNew();
+                long tokens = 0;
+                for (int a = 0; a < spread; a++)
+                {
+                    adapters[a].AttachTo(model);
+                    var batch = prompts.Where((_, i) => i % spread == a).ToArray();
+                    tokens += new Generator(model).Generate(batch, options).Sum(r => r.Tokens.Length);
+                }
+                LoraAdapter.RemoveFrom(model);
+                return tokens / clock.Elapsed.TotalSeconds;
+            }
+            var result = new JsonObject { ["sequences"] = sequences, ["new_tokens"] = maxTokens };
+            foreach (var (name, run) in new (string, Func<int, double>)[] { ("continuous", Continuous), ("per_adapter_batches", PerAdapter) })
+            {
+                var (eight, one) = BenchRuns.Alternate(reps, () => run(8), () => run(1));
+                Figure f8 = Figure.Of(eight), f1 = Figure.Of(one);
+                var loss = Math.Round(1 - f8.Median / f1.Median, 3);
+                result[name] = new JsonObject { ["one_adapter_tokens_per_s"] = f1.ToJson(), ["eight_adapters_tokens_per_s"] = f8.ToJson(), ["loss_8_adapters_vs_1"] = loss };
+                Console.WriteLine($"engine ({name.Replace('_', ' ')}): {sequences} sequences, 1 adapter {f1} tokens/s, 8 adapters {f8} tokens/s: {Math.Round(100 * loss, 1)}% fewer");
+            }
+            return result;
+        }
+        finally
+        {
+            foreach (var a in adapters) a.Dispose();
+        }
     }
 
     // ---- single-sequence greedy decode: engine beside PyTorch eager ----

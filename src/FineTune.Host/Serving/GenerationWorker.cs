@@ -138,7 +138,7 @@ public sealed partial class GenerationWorker(ServedModel served, ServingOptions 
     {
         try
         {
-            foreach (var (seq, token) in decoder.Step(stop)) _running[seq].OnToken(token);
+            decoder.Step(stop, (seq, token) => _running[seq].OnToken(token));
             foreach (var (seq, job) in _running.ToList())
                 if (seq.Finish is { } finish) Retire(decoder, seq, job, finish);
                 else if (job.ShouldStop) Retire(decoder, seq, job, FinishReason.Stop);

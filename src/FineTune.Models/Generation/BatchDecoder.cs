@@ -84,40 +84,69 @@ public sealed class BatchDecoder : IDisposable
     /// sequence (one decode forward). Returns the generated tokens in slot order (eos ends a sequence and is not
     /// returned); finished sequences stay until <see cref="Remove"/>.
     /// </summary>
-    public IReadOnlyList<(DecodeSequence Sequence, int Token)> Step(CancellationToken cancellationToken = default)
+    /// <param name="onToken">Called with each token as soon as it is chosen (a newcomer's first token before the decode forward).</param>
+    public IReadOnlyList<(DecodeSequence Sequence, int Token)> Step(CancellationToken cancellationToken = default, Action<DecodeSequence, int>? onToken = null)
     {
         var tokens = new List<(DecodeSequence, int)>();
+        void Emit(DecodeSequence s, int token)
+        {
+            tokens.Add((s, token));
+            onToken?.Invoke(s, token);
+        }
         using var noGrad = LibTorch.NoGrad();
         var decoding = Running.Where(s => s.Prefilled && s.Finish is null).ToList();
-        foreach (var s in Running.Where(s => !s.Prefilled).ToList())
+        // Newcomers in runs of adjacent slots, one prefill forward per run.
+        var fresh = Running.Where(s => !s.Prefilled).ToList();
+        for (int i = 0; i < fresh.Count;)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Prefill(s, tokens);
+            int j = i + 1;
+            while (j < fresh.Count && fresh[j].Slot == fresh[j - 1].Slot + 1) j++;
+            Prefill(fresh.GetRange(i, j - i), Emit);
+            i = j;
         }
         if (decoding.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Decode(decoding, tokens);
+            Decode(decoding, Emit);
         }
         return tokens;
     }
 
-    private void Prefill(DecodeSequence s, List<(DecodeSequence, int)> tokens)
+    /// <summary>
+    /// One forward for sequences in adjacent slots: prompts right-padded to the longest (causal attention keeps the
+    /// padding out of every real position; what it writes past a prompt's end is masked until overwritten), each row's
+    /// first token from its last prompt position.
+    /// </summary>
+    private void Prefill(List<DecodeSequence> run, Action<DecodeSequence, int> emit)
     {
         using var scope = DisposeScope.Begin();
-        int L = s.Prompt.Length;
-        _adapters?.SetRows([_adapters.SlotOf(s.Adapter)]);
-        _cache.SetSlots(s.Slot, [0], L);
-        var ids = Tensor.From(s.Prompt.Select(t => (long)t).ToArray(), 1, L).To(_model.Device);
-        var pos = Tensor.Arange(0, L, 1, DType.Int64, _model.Device).Unsqueeze(0);
-        var hidden = _model.Hidden(ids, _cache, pos);                              // (1, L, C)
-        var logits = _model.LmHeadForward(hidden.Select(1, L - 1)).To(DType.Float32);   // (1, V)
-        s.Stored = L;
-        int token = s.NeedsOwnChoice ? s.Choose(logits) : (int)logits.ArgMax(-1).ToArray<long>()[0];
-        if (s.Accept(token, _eos)) tokens.Add((s, token));
+        int n = run.Count, L = run.Max(s => s.Prompt.Length);
+        var ids = new long[n * L];
+        var last = new long[n];
+        for (int b = 0; b < n; b++)
+        {
+            var p = run[b].Prompt;
+            for (int t = 0; t < p.Length; t++) ids[b * L + t] = p[t];
+            last[b] = b * L + p.Length - 1;
+        }
+        _adapters?.SetRows(run.Select(s => _adapters.SlotOf(s.Adapter)).ToArray());
+        _cache.SetSlots(run[0].Slot, new long[n], L);
+        var pos = Tensor.Arange(0, L, 1, DType.Int64, _model.Device).Unsqueeze(0).Expand(n, L);
+        var hidden = _model.Hidden(Tensor.From(ids, n, L).To(_model.Device), _cache, pos);          // (n, L, C)
+        var lastHidden = hidden.Reshape(n * L, -1).IndexSelect(0, Tensor.From(last, n).To(_model.Device));   // (n, C)
+        var logits = _model.LmHeadForward(lastHidden).To(DType.Float32);                           // (n, V)
+        long[]? argmax = run.Any(s => !s.NeedsOwnChoice) ? logits.ArgMax(-1).ToArray<long>() : null;
+        for (int b = 0; b < n; b++)
+        {
+            var s = run[b];
+            s.Stored = s.Prompt.Length;
+            int token = s.NeedsOwnChoice ? s.Choose(logits.Narrow(0, b, 1)) : (int)argmax![b];
+            if (s.Accept(token, _eos)) emit(s, token);
+        }
     }
 
-    private void Decode(List<DecodeSequence> decoding, List<(DecodeSequence, int)> tokens)
+    private void Decode(List<DecodeSequence> decoding, Action<DecodeSequence, int> emit)
     {
         using var scope = DisposeScope.Begin();
         int rows = decoding.Max(s => s.Slot) + 1;                                  // slots 0..rows-1; free ones idle
@@ -153,7 +182,7 @@ public sealed class BatchDecoder : IDisposable
         {
             s.Stored++;
             int token = s.NeedsOwnChoice ? s.Choose(logits.Narrow(0, s.Slot, 1)) : (int)argmax![s.Slot];
-            if (s.Accept(token, _eos)) tokens.Add((s, token));
+            if (s.Accept(token, _eos)) emit(s, token);
         }
     }
 

@@ -114,6 +114,15 @@ public sealed class KvCache : IDisposable
                 kRows.ScatterInPlace(2, _writeIndex, k);
                 vRows.ScatterInPlace(2, _writeIndex, v);
             }
+            else if (writeAt.All(w => w == writeAt[0]))
+            {
+                // Every row writes at the same place (a prefill of adjacent slots): one copy per tensor.
+                if (writeAt[0] + t > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} positions; a sequence needs {writeAt[0] + t}");
+                using var kBlock = _keys[layer].Narrow(0, _firstSlot, rows).Narrow(2, writeAt[0], t);
+                using var vBlock = _values[layer].Narrow(0, _firstSlot, rows).Narrow(2, writeAt[0], t);
+                kBlock.CopyFrom(k);
+                vBlock.CopyFrom(v);
+            }
             else for (int i = 0; i < rows; i++)
             {
                 if (writeAt[i] + t > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} positions; a sequence needs {writeAt[i] + t}");

@@ -72,10 +72,13 @@ public class BatchDecoderTests : IDisposable
         var alone = Make().Select(s => Run(stack, [s], 1, [0])[0]).ToArray();
         // Three slots for five sequences: two join mid-way, as slots free up; one joins at step 3 while others decode.
         var mixed = Run(stack, Make(), 3, [0, 0, 3, 4, 4]);
+        // All five at once: one prefill forward over prompts of 1 to 9 tokens (right-padded), then one decode forward.
+        var together = Run(stack, Make(), 5, [0, 0, 0, 0, 0]);
         for (int i = 0; i < Prompts.Length; i++)
         {
             Assert.Equal(maxTokens[i], alone[i].Length);
             Assert.Equal(alone[i], mixed[i]);
+            Assert.Equal(alone[i], together[i]);
         }
 
         // The stacked adapters compute what each adapter alone on the model computes (Generator, one adapter attached).
