@@ -54,5 +54,11 @@ public sealed unsafe partial class Tensor
     public Tensor Gather(long dim, Tensor index) => Wrap(Native.ft_gather(Handle, dim, index.Handle), $"Gather({dim})", this, index);
     /// <summary>Out-of-place scatter: a copy with src's values written at index along dim.</summary>
     public Tensor Scatter(long dim, Tensor index, Tensor source) => Wrap(Native.ft_scatter(Handle, dim, index.Handle, source.Handle), $"Scatter({dim})", this, index, source);
+    /// <summary>In-place scatter (this may be a view): src's values written at index along dim.</summary>
+    public Tensor ScatterInPlace(long dim, Tensor index, Tensor source)
+    {
+        Check(Native.ft_scatter_(Handle, dim, index.Handle, source.Handle), $"ScatterInPlace({dim})", this, index, source);
+        return this;
+    }
     public Tensor MaskedSelect(Tensor mask) => Wrap(Native.ft_masked_select(Handle, mask.Handle), "MaskedSelect", this, mask);
 }

@@ -86,6 +86,15 @@ public class ShapeTests
     }
 
     [Fact]
+    public void ScatterInPlace_WritesThroughAViewIntoItsBase()
+    {
+        using var scope = DisposeScope.Begin();
+        var t = Tensor.Zeros([3, 3]);
+        t.Narrow(0, 1, 2).ScatterInPlace(1, Tensor.From(new long[] { 2, 0 }, 2, 1), Tensor.From(new float[] { 7, 8 }, 2, 1));
+        Assert.Equal(new float[] { 0, 0, 0, 0, 0, 7, 8, 0, 0 }, t.F());
+    }
+
+    [Fact]
     public void RepeatInterleave_RepeatsAlongDim()
     {
         using var scope = DisposeScope.Begin();

@@ -19,8 +19,8 @@ namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// `finetune bench serve`: a tiny random Qwen2 with 8 random LoRA adapters behind the real host (Kestrel on loopback,
-/// OpenAI-compatible API): requests/s and completion tokens/s at concurrency 1, 4 and 16, with requests spread over 1
-/// and over 8 adapters; then single-sequence greedy decode tokens/s of the engine beside a plain PyTorch eager
+/// OpenAI-compatible API, streamed requests): requests/s, completion tokens/s and time to first token (p50, p95) at
+/// concurrency 1, 4, 16 and 64, with requests spread over 1 and over 8 adapters (and the loss of 8 against 1); then single-sequence greedy decode tokens/s of the engine beside a plain PyTorch eager
 /// KV-cached greedy loop (Bench/torch_generate_ref.py) on the same checkpoint and prompt, alternated within one run.
 /// Every figure is the median of --repetitions runs with min–max (<see cref="BenchRuns"/>). Last line: one JSON object.
 /// </summary>
@@ -34,9 +34,9 @@ public static class BenchServeCommand
         var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
         var python = new Option<string>("--python") { Description = "Python with torch for the reference loop.", DefaultValueFactory = _ => "/usr/bin/python3" };
         var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch reference." };
-        var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 16 };
+        var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 64 };
         var repetitions = new Option<int>("--repetitions") { Description = "Repetitions of each measurement (median, min–max).", DefaultValueFactory = _ => 3 };
-        var command = new Command("serve", "Serving throughput (1 and 8 adapters, concurrency 1/4/16) and decode tokens/s beside PyTorch eager.")
+        var command = new Command("serve", "Serving throughput and time to first token (1 and 8 adapters, concurrency 1/4/16/64) and decode tokens/s beside PyTorch eager.")
             { requests, maxTokens, decodeTokens, threads, python, noTorch, maxBatch, repetitions };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
@@ -57,6 +57,7 @@ public static class BenchServeCommand
                 WriteModel(modelDir, adaptersDir, 8);
                 var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
                 results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, reps, ct);
+                results["engine"] = MeasureEngine(modelDir, adaptersDir, m, reps);
                 results["decode"] = MeasureDecode(modelDir, d, t, reps, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
                 Console.WriteLine(results.ToJsonString());
                 return ExitCodes.Ok;
@@ -105,37 +106,40 @@ public static class BenchServeCommand
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
             var cells = new JsonArray();
             for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
-            foreach (var adapters in new[] { 1, 8 })
-                foreach (var concurrency in new[] { 1, 4, 16 })
+            int[] concurrencies = [1, 4, 16, 64];
+            var grid = (from adapters in new[] { 1, 8 } from concurrency in concurrencies select (adapters, concurrency)).ToArray();
+            await RunCellAsync(http, 8, 16, requests, maxTokens, ct);          // warm-up (JIT, allocator), not counted
+            // Every repetition runs every cell, in alternating order, so drift of a shared machine spreads over all cells.
+            var runs = grid.ToDictionary(c => c, _ => new List<(double Rps, double Tps, double P50, double P95, long Tokens)>());
+            for (int r = 0; r < reps; r++)
+                foreach (var c in r % 2 == 0 ? grid : grid.Reverse())
+                    runs[c].Add(await RunCellAsync(http, c.adapters, c.concurrency, requests, maxTokens, ct));
+            var rpsAt = new Dictionary<(int, int), Figure>();
+            foreach (var (adapters, concurrency) in grid)
+            {
+                var run = runs[(adapters, concurrency)];
+                Figure rps = Figure.Of(run.Select(x => x.Rps).ToList()), tps = Figure.Of(run.Select(x => x.Tps).ToList());
+                Figure p50 = Figure.Of(run.Select(x => x.P50).ToList()), p95 = Figure.Of(run.Select(x => x.P95).ToList());
+                rpsAt[(adapters, concurrency)] = rps;
+                cells.Add(new JsonObject
                 {
-                    var rps = new List<double>();
-                    var tps = new List<double>();
-                    long tokens = 0;
-                    for (int r = 0; r < reps; r++)
-                    {
-                        int next = -1;
-                        tokens = 0;
-                        var clock = Stopwatch.StartNew();
-                        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-                        {
-                            for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
-                                Interlocked.Add(ref tokens, await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct));
-                        }));
-                        var seconds = clock.Elapsed.TotalSeconds;
-                        rps.Add(requests / seconds);
-                        tps.Add(tokens / seconds);
-                    }
-                    var cell = new JsonObject
-                    {
-                        ["adapters"] = adapters,
-                        ["concurrency"] = concurrency,
-                        ["requests_per_s"] = Figure.Of(rps).ToJson(),
-                        ["tokens_per_s"] = Figure.Of(tps).ToJson(),
-                        ["mean_completion_tokens"] = Math.Round((double)tokens / requests, 1),
-                    };
-                    Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {Figure.Of(rps)} req/s, {Figure.Of(tps)} tokens/s");
-                    cells.Add(cell);
-                }
+                    ["adapters"] = adapters,
+                    ["concurrency"] = concurrency,
+                    ["requests_per_s"] = rps.ToJson(),
+                    ["tokens_per_s"] = tps.ToJson(),
+                    ["ttft_p50_ms"] = p50.ToJson(),
+                    ["ttft_p95_ms"] = p95.ToJson(),
+                    ["mean_completion_tokens"] = Math.Round((double)run[^1].Tokens / requests, 1),
+                });
+                Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {rps} req/s, {tps} tokens/s, time to first token p50 {p50} ms, p95 {p95} ms");
+            }
+            foreach (var concurrency in concurrencies)
+            {
+                // Throughput lost by spreading the requests over 8 adapters instead of 1 (medians).
+                var loss = 1 - rpsAt[(8, concurrency)].Median / rpsAt[(1, concurrency)].Median;
+                Console.WriteLine($"serve: concurrency {concurrency,2}: 8 adapters vs 1: {Math.Round(100 * loss, 1)}% fewer req/s");
+                cells.Add(new JsonObject { ["concurrency"] = concurrency, ["loss_8_adapters_vs_1"] = Math.Round(loss, 3) });
+            }
             return cells;
         }
         finally
@@ -145,19 +149,121 @@ public static class BenchServeCommand
         }
     }
 
-    private static async Task<int> CompleteAsync(HttpClient http, string model, string text, int maxTokens, CancellationToken ct)
+    /// <summary>One measurement: <paramref name="requests"/> streamed requests over <paramref name="adapters"/> adapters, <paramref name="concurrency"/> at a time.</summary>
+    private static async Task<(double Rps, double Tps, double P50, double P95, long Tokens)> RunCellAsync(HttpClient http, int adapters, int concurrency, int requests, int maxTokens, CancellationToken ct)
+    {
+        int next = -1;
+        long tokens = 0;
+        var ttft = new double[requests];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < requests; i = Interlocked.Increment(ref next))
+            {
+                var (count, first) = await CompleteAsync(http, $"adapter-{i % adapters}", $"request {i}: say something about the number {i * 7}", maxTokens, ct);
+                Interlocked.Add(ref tokens, count);
+                ttft[i] = first.TotalMilliseconds;
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        Array.Sort(ttft);
+        return (requests / seconds, tokens / seconds, Percentile(ttft, 0.50), Percentile(ttft, 0.95), tokens);
+    }
+
+    private static double Percentile(double[] sorted, double q) =>
+        Math.Round(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)], 2);
+
+    /// <summary>One streamed request: its completion tokens (from the usage chunk) and the time to its first content chunk.</summary>
+    private static async Task<(int Tokens, TimeSpan FirstToken)> CompleteAsync(HttpClient http, string model, string text, int maxTokens, CancellationToken ct)
     {
         var body = new JsonObject
         {
             ["model"] = model,
             ["temperature"] = 0,
             ["max_completion_tokens"] = maxTokens,
+            ["stream"] = true,
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
             ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }),
         };
-        using var response = await http.PostAsJsonAsync("/v1/chat/completions", body, ct);
-        var json = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {json}");
-        return json!["usage"]!["completion_tokens"]!.GetValue<int>();
+        var clock = Stopwatch.StartNew();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(body) };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        TimeSpan? first = null;
+        int tokens = -1;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]") continue;
+            var chunk = JsonNode.Parse(line["data: ".Length..])!;
+            if (first is null && chunk["choices"] is JsonArray { Count: > 0 } choices && choices[0]!["delta"]?["content"] is JsonValue content
+                && content.GetValue<string>().Length > 0) first = clock.Elapsed;
+            if (chunk["usage"] is JsonObject usage) tokens = usage["completion_tokens"]!.GetValue<int>();
+        }
+        if (tokens < 0) throw new InvalidOperationException("the stream ended without a usage chunk");
+        return (tokens, first ?? clock.Elapsed);
+    }
+
+    // ---- the engine without HTTP: 16 sequences over 1 adapter against 8 adapters ----
+
+    /// <summary>
+    /// Tokens/s of 16 greedy sequences generated together (prefill included) when they all use one adapter and when they
+    /// spread over eight: continuous batching (<see cref="BatchDecoder"/>, one forward for every adapter) alternated
+    /// with the per-adapter batching served before it (<see cref="Generator"/>, one batch per adapter).
+    /// </summary>
+    private static JsonObject MeasureEngine(string modelDir, string adaptersDir, int maxTokens, int reps)
+    {
+        const int sequences = 16;
+        var tokenizer = Tokenizer.Load(modelDir);
+        var template = ChatTemplate.ForTokenizer(tokenizer);
+        var prompts = Enumerable.Range(0, sequences)
+            .Select(i => template.Render([("user", $"request {i}: say something about the number {i * 7}")], addGenerationPrompt: true).ids).ToArray();
+        using var model = ModelLoader.Load(modelDir);
+        var adapters = Enumerable.Range(0, 8).Select(i => LoraAdapter.Load(Path.Combine(adaptersDir, $"adapter-{i}"), model)).ToArray();
+        try
+        {
+            using var stack = new AdapterStack(model, adapters);
+            var options = new SamplingOptions { MaxNewTokens = maxTokens };
+            double Continuous(int spread)
+            {
+                using var decoder = new BatchDecoder(model, sequences, []) { Adapters = stack };
+                var seqs = prompts.Select((p, i) => new DecodeSequence(p, options, adapters[i % spread])).ToArray();
+                var clock = Stopwatch.StartNew();
+                foreach (var seq in seqs) decoder.Add(seq);
+                while (decoder.Running.Any(s => s.Finish is null)) decoder.Step();
+                var rate = seqs.Sum(s => s.Generated.Count) / clock.Elapsed.TotalSeconds;
+                foreach (var seq in seqs) seq.Dispose();
+                AdapterStack.DetachFrom(model);
+                return rate;
+            }
+            double PerAdapter(int spread)
+            {
+                var clock = Stopwatch.StartNew();
+                long tokens = 0;
+                for (int a = 0; a < spread; a++)
+                {
+                    adapters[a].AttachTo(model);
+                    var batch = prompts.Where((_, i) => i % spread == a).ToArray();
+                    tokens += new Generator(model).Generate(batch, options).Sum(r => r.Tokens.Length);
+                }
+                LoraAdapter.RemoveFrom(model);
+                return tokens / clock.Elapsed.TotalSeconds;
+            }
+            var result = new JsonObject { ["sequences"] = sequences, ["new_tokens"] = maxTokens };
+            foreach (var (name, run) in new (string, Func<int, double>)[] { ("continuous", Continuous), ("per_adapter_batches", PerAdapter) })
+            {
+                var (eight, one) = BenchRuns.Alternate(reps, () => run(8), () => run(1));
+                Figure f8 = Figure.Of(eight), f1 = Figure.Of(one);
+                var loss = Math.Round(1 - f8.Median / f1.Median, 3);
+                result[name] = new JsonObject { ["one_adapter_tokens_per_s"] = f1.ToJson(), ["eight_adapters_tokens_per_s"] = f8.ToJson(), ["loss_8_adapters_vs_1"] = loss };
+                Console.WriteLine($"engine ({name.Replace('_', ' ')}): {sequences} sequences, 1 adapter {f1} tokens/s, 8 adapters {f8} tokens/s: {Math.Round(100 * loss, 1)}% fewer");
+            }
+            return result;
+        }
+        finally
+        {
+            foreach (var a in adapters) a.Dispose();
+        }
     }
 
     // ---- single-sequence greedy decode: engine beside PyTorch eager ----

@@ -20,8 +20,17 @@ public sealed class AdapterCache(ServedModel served, int capacity) : IDisposable
 
     public bool Contains(AdapterEntry entry) => _byKey.ContainsKey(Key(entry));
 
+    /// <summary>The loaded adapters, least recently used last.</summary>
+    public IReadOnlyList<LoraAdapter> Loaded => _lru.Select(n => n.Adapter).ToArray();
+
     /// <summary>The loaded adapter for <paramref name="entry"/>, loading it (and evicting the least recently used) when absent.</summary>
-    public LoraAdapter Get(AdapterEntry entry)
+    public LoraAdapter Get(AdapterEntry entry) => TryGet(entry, new HashSet<LoraAdapter>()) ?? throw new InvalidOperationException("unreachable: nothing is in use");
+
+    /// <summary>
+    /// As <see cref="Get"/>, but never unloads an adapter in <paramref name="inUse"/> (running sequences): null when the
+    /// cache is full of those (the request waits until one is free).
+    /// </summary>
+    public LoraAdapter? TryGet(AdapterEntry entry, IReadOnlySet<LoraAdapter> inUse)
     {
         var key = Key(entry);
         if (_byKey.TryGetValue(key, out var node))
@@ -30,6 +39,7 @@ public sealed class AdapterCache(ServedModel served, int capacity) : IDisposable
             _lru.AddFirst(node);
             return node.Value.Adapter;
         }
+        if (_byKey.Count >= Capacity && _lru.All(n => inUse.Contains(n.Adapter))) return null;
         var adapter = LoraAdapter.Load(entry.Directory, served.Model);
         if (served.Refusal(entry.Id, adapter.BaseModel) is { } refusal)
         {
@@ -40,7 +50,8 @@ public sealed class AdapterCache(ServedModel served, int capacity) : IDisposable
         while (_byKey.Count >= Capacity)
         {
             var last = _lru.Last!;
-            _lru.RemoveLast();
+            while (inUse.Contains(last.Value.Adapter)) last = last.Previous!;
+            _lru.Remove(last);
             _byKey.Remove(last.Value.Key);
             last.Value.Adapter.Dispose();
             Evictions++;

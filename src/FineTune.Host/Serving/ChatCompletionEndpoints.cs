@@ -95,7 +95,12 @@ public sealed class ChatCompletionEndpoints(ServedModel served, ModelResolver mo
             Temperature = request.Temperature,
             TopP = request.TopP,
             Seed = request.Seed is { } s ? unchecked((ulong)s) : null,
+            FrequencyPenalty = request.FrequencyPenalty,
+            PresencePenalty = request.PresencePenalty,
+            LogitBias = request.LogitBias,
         };
+        if (request.LogitBias?.Keys.FirstOrDefault(id => id >= served.Model.Config.VocabSize, -1) is >= 0 and var outside)
+            throw OpenAiError.Invalid($"logit_bias names token {outside}; the vocabulary has {served.Model.Config.VocabSize} tokens.", "logit_bias");
         return new GenerationJob(adapter, prompt, request.MaxTokens ?? room, sampling, request.Stop, served.Tokenizer);
     }
 

@@ -13,4 +13,8 @@ public sealed record ChatCompletionRequest
     public double TopP { get; init; } = 1.0;
     public long? Seed { get; init; }
     public IReadOnlyList<string> Stop { get; init; } = [];
+    public double FrequencyPenalty { get; init; }
+    public double PresencePenalty { get; init; }
+    /// <summary>Token id → bias in [-100, 100]; null when absent.</summary>
+    public IReadOnlyDictionary<int, double>? LogitBias { get; init; }
 }

@@ -5,6 +5,7 @@ namespace FineTune.Host.Serving;
 
 /// <summary>
 /// Reads a chat-completions body as OpenAI does: unknown fields are ignored, known ones are type- and range-checked,
+/// sampling (temperature, top_p, seed, frequency_penalty, presence_penalty, logit_bias) is applied as OpenAI defines it,
 /// and anything this server cannot honour (n &gt; 1, tools, logprobs, non-text content) is a 400 naming the parameter.
 /// The body is deserialized into <see cref="ChatCompletionBody"/> (source-generated); a value of the wrong type is a
 /// 400 naming its path (<c>messages[1].content</c>).
@@ -34,6 +35,11 @@ public static partial class ChatRequestParser
         var topP = body.TopP ?? 1.0;
         if (!(topP > 0 && topP <= 1)) throw OpenAiError.Invalid($"top_p must be in (0, 1] (got {topP}).", "top_p");
 
+        var frequency = body.FrequencyPenalty ?? 0;
+        if (frequency is < -2 or > 2) throw OpenAiError.Invalid($"frequency_penalty must be between -2 and 2 (got {frequency}).", "frequency_penalty");
+        var presence = body.PresencePenalty ?? 0;
+        if (presence is < -2 or > 2) throw OpenAiError.Invalid($"presence_penalty must be between -2 and 2 (got {presence}).", "presence_penalty");
+
         return new ChatCompletionRequest
         {
             Model = model,
@@ -45,6 +51,9 @@ public static partial class ChatRequestParser
             TopP = topP,
             Seed = body.Seed,
             Stop = Stop(body.Stop),
+            FrequencyPenalty = frequency,
+            PresencePenalty = presence,
+            LogitBias = LogitBias(body.LogitBias),
         };
     }
 
@@ -145,5 +154,21 @@ public static partial class ChatRequestParser
         if (stop.Length > MaxStopSequences) throw OpenAiError.Invalid($"stop takes at most {MaxStopSequences} sequences.", "stop");
         if (stop.Any(s => s.Length == 0)) throw OpenAiError.Invalid("stop sequences must not be empty.", "stop");
         return stop;
+    }
+
+    /// <summary>logit_bias: an object of token id (as a string) → number in [-100, 100].</summary>
+    private static Dictionary<int, double>? LogitBias(Dictionary<string, double>? logitBias)
+    {
+        if (logitBias is null) return null;
+        var bias = new Dictionary<int, double>();
+        foreach (var (key, value) in logitBias)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                throw OpenAiError.Invalid($"logit_bias key '{key}' is not a token id.", "logit_bias");
+            if (value is < -100 or > 100 || double.IsNaN(value))
+                throw OpenAiError.Invalid($"logit_bias[{key}] must be a number between -100 and 100.", "logit_bias");
+            bias[id] = value;
+        }
+        return bias;
     }
 }

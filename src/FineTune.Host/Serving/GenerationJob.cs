@@ -35,7 +35,7 @@ public sealed class GenerationJob
     public AdapterEntry? Adapter { get; }
     public int[] PromptIds { get; }
     public int MaxTokens { get; }
-    /// <summary>Temperature, top_p and seed (MaxNewTokens is set per batch).</summary>
+    /// <summary>Temperature, top_p, seed, penalties and logit bias (the worker sets MaxNewTokens to <see cref="MaxTokens"/>).</summary>
     public SamplingOptions Sampling { get; }
     public int CompletionTokens { get; private set; }
     public bool Cancelled => _cancelled;

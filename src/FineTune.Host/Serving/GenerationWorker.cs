@@ -6,10 +6,13 @@ using Microsoft.Extensions.Logging;
 namespace FineTune.Host.Serving;
 
 /// <summary>
-/// The only thread that runs the served model. Requests wait in a bounded queue (full: 429); the worker takes the
-/// oldest, gathers every queued request that can share its batch (same adapter, same sampling; prompts and
-/// max tokens within the context), sets that adapter on the base model and decodes the batch. Requests for other
-/// adapters wait for the next batch, so adapters interleave batch by batch over one copy of the base weights.
+/// The only thread that runs the served model, as one continuous batch (<see cref="BatchDecoder"/>). Requests wait in
+/// a bounded queue (full: 429); between decode steps the worker moves the oldest queued requests into free slots (up to
+/// <see cref="ServingOptions.MaxBatchSize"/>), whatever their adapter and sampling, then runs one step: the newcomers'
+/// prefill and one decode forward for all the others, each row with its own adapter over one copy of the base weights
+/// (<see cref="AdapterStack"/>). A finished, stopped or cancelled request leaves the batch at once. An adapter is loaded
+/// when a request needs it; one that running requests use is never unloaded, so with the cache full of those the
+/// oldest queued request waits (and the ones behind it, in order) until one is free.
 /// </summary>
 public sealed partial class GenerationWorker(ServedModel served, ServingOptions options, ILogger<GenerationWorker> log) : BackgroundService
 {
@@ -17,9 +20,13 @@ public sealed partial class GenerationWorker(ServedModel served, ServingOptions 
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly AdapterCache _adapters = new(served, options.MaxLoadedAdapters);
+    private readonly Dictionary<DecodeSequence, GenerationJob> _running = [];
     private long _batches, _sequences, _tokens;
 
-    /// <summary>Counters for tests and the benchmark.</summary>
+    /// <summary>
+    /// Counters for tests and the benchmark. Batches counts admissions: the times queued requests joined the running
+    /// batch (requests queued together join together).
+    /// </summary>
     public ServingStats Stats
     {
         get { lock (_lock) return new ServingStats(_batches, _sequences, _tokens, _adapters.Loads, _adapters.Evictions, _adapters.Count, _pending.Count); }
@@ -41,94 +48,130 @@ public sealed partial class GenerationWorker(ServedModel served, ServingOptions 
 
     private void Run(CancellationToken stop)
     {
+        var decoder = new BatchDecoder(served.Model, options.MaxBatchSize, served.EosTokenIds);
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                _signal.Wait(stop);
-                while (TakeBatch() is { Count: > 0 } batch) RunBatch(batch, stop);
+                if (_running.Count == 0) _signal.Wait(stop);
+                Admit(decoder);
+                if (_running.Count > 0) StepOnce(decoder, stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         finally
         {
+            var shutdown = OpenAiError.Server("the server is shutting down");
+            foreach (var (seq, job) in _running)
+            {
+                job.Fail(shutdown);
+                seq.Dispose();
+            }
+            _running.Clear();
             lock (_lock)
             {
-                foreach (var job in _pending) job.Fail(OpenAiError.Server("the server is shutting down"));
+                foreach (var job in _pending) job.Fail(shutdown);
                 _pending.Clear();
             }
+            var stack = decoder.Adapters;
+            decoder.Dispose();
+            stack?.Dispose();
             _adapters.Dispose();
         }
     }
 
-    /// <summary>The oldest live request and every queued one that can share its batch, in arrival order.</summary>
-    private List<GenerationJob> TakeBatch()
+    /// <summary>Retires cancelled requests, then moves the oldest queued ones into free slots, in arrival order.</summary>
+    private void Admit(BatchDecoder decoder)
     {
-        lock (_lock)
+        foreach (var (seq, job) in _running.Where(r => r.Value.Cancelled).ToList()) Retire(decoder, seq, job, FinishReason.Stop);
+        int admitted = 0;
+        while (decoder.HasRoom)
         {
-            foreach (var gone in _pending.Where(j => j.Cancelled).ToList())
+            GenerationJob job;
+            lock (_lock)
             {
-                _pending.Remove(gone);
-                gone.Complete(FinishReason.Stop);
+                foreach (var gone in _pending.Where(j => j.Cancelled).ToList())
+                {
+                    _pending.Remove(gone);
+                    gone.Complete(FinishReason.Stop);
+                }
+                if (_pending.Count == 0) break;
+                job = _pending[0];
             }
-            var batch = new List<GenerationJob>();
-            if (_pending.Count == 0) return batch;
-            var head = _pending[0];
-            int longestPrompt = 0, mostTokens = 0;
-            foreach (var job in _pending)
+            LoraAdapter? adapter = null;
+            try
             {
-                if (batch.Count == options.MaxBatchSize) break;
-                if (!SameBatch(head, job)) continue;
-                int prompt = Math.Max(longestPrompt, job.PromptIds.Length), tokens = Math.Max(mostTokens, job.MaxTokens);
-                if (prompt + tokens > served.ContextLength) continue;
-                (longestPrompt, mostTokens) = (prompt, tokens);
-                batch.Add(job);
+                if (job.Adapter is not null)
+                {
+                    var inUse = _running.Keys.Select(s => s.Adapter).OfType<LoraAdapter>().ToHashSet();
+                    int loads = (int)_adapters.Loads;
+                    adapter = _adapters.TryGet(job.Adapter, inUse);
+                    if (adapter is null) break;                       // every loaded adapter is busy: wait for one
+                    if (_adapters.Loads != loads || decoder.Adapters?.Adapters.Contains(adapter) != true) Restack(decoder);
+                }
+                var seq = new DecodeSequence(job.PromptIds, job.Sampling with { MaxNewTokens = job.MaxTokens }, adapter);
+                decoder.Add(seq);
+                _running[seq] = job;
+                admitted++;
             }
-            foreach (var job in batch) _pending.Remove(job);
-            return batch;
+            catch (Exception e)
+            {
+                LogBatchFailed(e, job.Adapter?.Id ?? served.Id, 1);
+                job.Fail(e is FileNotFoundException or InvalidDataException or DirectoryNotFoundException
+                    ? OpenAiError.Server($"the adapter for '{job.Adapter?.Id}' could not be loaded: {e.Message}")
+                    : OpenAiError.Server("generation failed: " + e.Message));
+            }
+            lock (_lock) _pending.Remove(job);
         }
+        if (admitted > 0) lock (_lock) _batches++;
     }
 
-    /// <summary>One adapter per batch; greedy requests batch together, sampled ones when temperature and top_p agree (seeded ones alone, so a seed reproduces).</summary>
-    private static bool SameBatch(GenerationJob a, GenerationJob b)
+    /// <summary>A new stack over the loaded adapters (after a load or an unload); the old one is freed.</summary>
+    private void Restack(BatchDecoder decoder)
     {
-        if (ReferenceEquals(a, b)) return true;
-        if (a.Adapter?.Directory != b.Adapter?.Directory || a.Adapter?.Created != b.Adapter?.Created) return false;
-        if (a.Sampling.Greedy || b.Sampling.Greedy) return a.Sampling.Greedy && b.Sampling.Greedy;
-        return a.Sampling.Seed is null && b.Sampling.Seed is null && a.Sampling.Temperature == b.Sampling.Temperature && a.Sampling.TopP == b.Sampling.TopP;
+        var old = decoder.Adapters;
+        decoder.Adapters = new AdapterStack(served.Model, _adapters.Loaded);
+        old?.Dispose();
     }
 
-    private void RunBatch(List<GenerationJob> batch, CancellationToken stop)
+    private void StepOnce(BatchDecoder decoder, CancellationToken stop)
     {
         try
         {
-            var adapter = batch[0].Adapter;
-            if (adapter is null) LoraAdapter.RemoveFrom(served.Model);
-            else _adapters.Get(adapter).AttachTo(served.Model);
-            var sampling = batch[0].Sampling with { MaxNewTokens = batch.Max(j => j.MaxTokens), EosTokenIds = served.EosTokenIds };
-            var results = new Generator(served.Model).Generate(batch.Select(j => j.PromptIds).ToArray(), sampling,
-                shouldStop: (i, _) => batch[i].ShouldStop, onToken: (i, id) => batch[i].OnToken(id), cancellationToken: stop);
-            lock (_lock)
-            {
-                _batches++;
-                _sequences += batch.Count;
-                _tokens += batch.Sum(j => (long)j.CompletionTokens);
-            }
-            for (int i = 0; i < batch.Count; i++) batch[i].Complete(results[i].FinishReason);
+            decoder.Step(stop, (seq, token) => _running[seq].OnToken(token));
+            foreach (var (seq, job) in _running.ToList())
+                if (seq.Finish is { } finish) Retire(decoder, seq, job, finish);
+                else if (job.ShouldStop) Retire(decoder, seq, job, FinishReason.Stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            foreach (var job in batch) job.Fail(OpenAiError.Server("the server is shutting down"));
             throw;
         }
         catch (Exception e)
         {
-            LogBatchFailed(e, batch[0].Adapter?.Id ?? served.Id, batch.Count);
-            var error = e is FileNotFoundException or InvalidDataException or DirectoryNotFoundException
-                ? OpenAiError.Server($"the adapter for '{batch[0].Adapter?.Id}' could not be loaded: {e.Message}")
-                : OpenAiError.Server("generation failed: " + e.Message);
-            foreach (var job in batch) job.Fail(error);
+            LogBatchFailed(e, served.Id, _running.Count);
+            var error = OpenAiError.Server("generation failed: " + e.Message);
+            foreach (var (seq, job) in _running.ToList())
+            {
+                decoder.Remove(seq);
+                seq.Dispose();
+                job.Fail(error);
+            }
+            _running.Clear();
         }
+    }
+
+    private void Retire(BatchDecoder decoder, DecodeSequence seq, GenerationJob job, FinishReason finish)
+    {
+        decoder.Remove(seq);
+        _running.Remove(seq);
+        seq.Dispose();
+        lock (_lock)
+        {
+            _sequences++;
+            _tokens += job.CompletionTokens;
+        }
+        job.Complete(finish);
     }
 
     public override void Dispose()

@@ -6,8 +6,8 @@ using FineTune.Models.Transformer;
 namespace FineTune.Host.Serving;
 
 /// <summary>
-/// The one base model in memory, with its tokenizer and chat template. Adapters are set on it per batch by the
-/// <see cref="GenerationWorker"/>, the only code that runs forwards on it.
+/// The one base model in memory, with its tokenizer and chat template. The <see cref="GenerationWorker"/>, the only
+/// code that runs forwards on it, sets the loaded adapters on it stacked (one slot per adapter, chosen per row).
 /// </summary>
 public sealed class ServedModel : IDisposable
 {

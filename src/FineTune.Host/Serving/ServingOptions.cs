@@ -11,7 +11,7 @@ public sealed record ServingOptions
     public string? AdaptersDirectory { get; init; }
     /// <summary>Adapters kept in memory; the least recently used beyond this are unloaded.</summary>
     public int MaxLoadedAdapters { get; init; } = 8;
-    /// <summary>Sequences decoded together in one batch (one adapter per batch).</summary>
+    /// <summary>Sequences running at once in the continuous batch (any mix of adapters and sampling).</summary>
     public int MaxBatchSize { get; init; } = 16;
     /// <summary>Requests waiting for the generation worker beyond the running batch; more are answered 429.</summary>
     public int MaxQueuedRequests { get; init; } = 64;

@@ -19,6 +19,8 @@ public sealed class Generator(DecoderModel model)
         bool useCache = true, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        if (options.HasOpenAiPenalties)
+            throw new ArgumentException("frequency/presence penalties and logit bias are applied by BatchDecoder, not by Generator", nameof(options));
         if (prompts.Count == 0) return [];
         foreach (var p in prompts)
             if (p.Length == 0) throw new ArgumentException("every prompt needs at least one token");

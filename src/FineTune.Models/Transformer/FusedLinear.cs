@@ -42,6 +42,7 @@ public sealed class FusedLinear : IDisposable
     /// <summary>(…, in) → (…, Σ out): the base matmul once, then each part's LoRA update into its columns.</summary>
     public Tensor Forward(Tensor x)
     {
+        if (Parts.Any(p => p.Stacked is not null)) return ForwardStacked(x);
         var withAdapter = Parts.Where(p => p.Adapter is not null).ToList();
         if (withAdapter.Count == 0) return Functional.Linear(x, Weight, Bias);
         var shape = x.Shape;
@@ -104,6 +105,22 @@ public sealed class FusedLinear : IDisposable
         }
         shape[^1] = OutFeatures;
         return y.View(shape);                                                              // (…, Σ out)
+    }
+
+    /// <summary>Serving many adapters at once: the base matmul once, then each part's stacked update into its columns.</summary>
+    private Tensor ForwardStacked(Tensor x)
+    {
+        var shape = x.Shape;
+        var x2 = x.Reshape(-1, shape[^1]);                                                 // (N, in)
+        var y = Functional.Linear(x2, Weight, Bias);                                       // (N, Σ out)
+        for (int i = 0; i < Parts.Count; i++)
+            if (Parts[i].Stacked is { } stacked)
+            {
+                using var cols = Slice(y, i);
+                stacked.AddTo(cols, x2);
+            }
+        shape[^1] = OutFeatures;
+        return y.View(shape);
     }
 
     public void Dispose()

@@ -28,11 +28,15 @@ public sealed class LoraLinear : IDisposable
     /// <summary>The adapter used by <see cref="Forward"/>, or null for the bare base layer.</summary>
     public LoraWeights? Adapter { get; set; }
 
+    /// <summary>Many adapters at once, one per row (serving; <see cref="Lora.AdapterStack"/>); when set it replaces <see cref="Adapter"/>.</summary>
+    public StackedLoraWeights? Stacked { get; set; }
+
     /// <summary>Whether adapter dropout is active (training).</summary>
     public bool Training { get; set; }
 
     public Tensor Forward(Tensor x)
     {
+        if (Stacked is { } stacked) return ForwardStacked(x, stacked);
         if (Adapter is not { } a) return Functional.Linear(x, Weight, Bias);   // (…, out)
         // Work on 2-d (N, in): the update then lands in a base tensor, not a view (in place on a view would make
         // autograd clone the whole gradient).
@@ -54,6 +58,16 @@ public sealed class LoraLinear : IDisposable
         }
         shape[^1] = OutFeatures;
         return y.View(shape);                                                  // (…, out)
+    }
+
+    private Tensor ForwardStacked(Tensor x, StackedLoraWeights stacked)
+    {
+        var shape = x.Shape;
+        var x2 = x.Reshape(-1, shape[^1]);                                     // (N, in)
+        var y = Functional.Linear(x2, Weight, Bias);                           // (N, out)
+        stacked.AddTo(y, x2);
+        shape[^1] = OutFeatures;
+        return y.View(shape);
     }
 
     /// <summary>Folds the adapter into the base weight: W += scaling · B A (for export). A fused slice is written in place.</summary>

@@ -121,3 +121,5 @@ FT_API FtTensor ft_index_select(FtTensor t, int64_t dim, FtTensor index) { FT_TR
 FT_API FtTensor ft_gather(FtTensor t, int64_t dim, FtTensor index) { FT_TRY return wrap(T(t).gather(dim, T(index))); FT_CATCH(nullptr) }
 FT_API FtTensor ft_scatter(FtTensor t, int64_t dim, FtTensor index, FtTensor src) { FT_TRY return wrap(T(t).scatter(dim, T(index), T(src))); FT_CATCH(nullptr) }
 FT_API FtTensor ft_masked_select(FtTensor t, FtTensor mask) { FT_TRY return wrap(T(t).masked_select(T(mask))); FT_CATCH(nullptr) }
+// In place: t[..., index[i], ...] = src[i] along dim (KV cache slots written at each row's own position).
+FT_API int ft_scatter_(FtTensor t, int64_t dim, FtTensor index, FtTensor src) { FT_TRY T(t).scatter_(dim, T(index), T(src)); return 0; FT_CATCH(-1) }

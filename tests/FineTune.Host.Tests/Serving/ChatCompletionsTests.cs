@@ -161,6 +161,25 @@ public sealed class ChatCompletionsTests(ServingFixture fx)
     }
 
     [Fact]
+    public async Task LogitBias_ForcesAToken_AndPenalties_ChangeARepetitiveOutput_StreamedAsNot()
+    {
+        var reference = fx.Reference("gamma", Hello, 24);
+        var forced = reference.Tokens[0] == 300 ? 301 : 300;
+        var biased = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 6 };
+        biased.LogitBiases[forced] = 100;
+        ChatCompletion b = await fx.Chat("gamma").CompleteChatAsync(Sdk(Hello), biased);
+        Assert.Equal(fx.Tokenizer.Decode(Enumerable.Repeat(forced, 6).ToArray(), skipSpecial: true), b.Content[0].Text);
+
+        // The greedy reference repeats tokens (a random tiny model does), so penalising repeats must change the text.
+        Assert.True(reference.Tokens.Distinct().Count() < reference.Tokens.Length, "the reference should repeat a token");
+        var penalised = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 24, FrequencyPenalty = 2, PresencePenalty = 2 };
+        ChatCompletion p = await fx.Chat("gamma").CompleteChatAsync(Sdk(Hello), penalised);
+        Assert.NotEqual(reference.Text, p.Content[0].Text);
+        var streamed = await StreamAsync(fx.Chat("gamma"), Sdk(Hello), penalised);
+        Assert.Equal(p.Content[0].Text, streamed.Text);
+    }
+
+    [Fact]
     public async Task UnknownModel_Is404ModelNotFound_ThroughTheSdk()
     {
         var e = await Assert.ThrowsAsync<ClientResultException>(() => fx.Chat("ft:nope:x:y").CompleteChatAsync(Sdk(Hello)));

@@ -44,6 +44,11 @@ public sealed class ServingErrorTests(ServingFixture fx)
     [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d","e"]}""", "stop")]
     [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"seed":"x"}""", "seed")]
     [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":true}}""", "stream_options")]
+    [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"frequency_penalty":2.5}""", "frequency_penalty")]
+    [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"presence_penalty":"x"}""", "presence_penalty")]
+    [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"logit_bias":{"5":101}}""", "logit_bias")]
+    [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"logit_bias":{"abc":1}}""", "logit_bias")]
+    [InlineData("""{"model":"tiny-qwen2","messages":[{"role":"user","content":"hi"}],"logit_bias":{"99999999":1}}""", "logit_bias")]
     public async Task InvalidRequest_Is400_NamingTheParameter(string json, string param)
     {
         var (status, body, _) = await PostAsync(json);

@@ -24,6 +24,10 @@ internal sealed class ChatCompletionBody
     public double? Temperature { get; init; }
     public double? TopP { get; init; }
     public long? Seed { get; init; }
+    public double? FrequencyPenalty { get; init; }
+    public double? PresencePenalty { get; init; }
+    /// <summary>Token id (a string, as JSON object keys are) → bias; the keys are checked by the parser.</summary>
+    public Dictionary<string, double>? LogitBias { get; init; }
     [JsonConverter(typeof(StopConverter))]
     public string[]? Stop { get; init; }
 }
