@@ -98,8 +98,9 @@ public sealed class SharedHubTests(ITestOutputHelper output)
         await azurite.RestartAsync();
 
         await storage.Blobs.UploadTextAsync(Containers.Uploads, "after.jsonl", ChatData.Valid(12));
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        JsonArray jobs;
+        // Recovery includes Durable's partition leases and message visibility (30 s each); on a loaded machine it takes minutes.
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        JsonArray jobs = [];
         while (true)
         {
             try
@@ -111,7 +112,8 @@ public sealed class SharedHubTests(ITestOutputHelper output)
             {
                 // the API answers 500 while the client reconnects
             }
-            Assert.True(DateTime.UtcNow < deadline, "the jobs did not finish after storage came back:\n" + host.Output[^Math.Min(host.Output.Length, 4000)..]);
+            Assert.True(DateTime.UtcNow < deadline, $"the jobs did not finish after storage came back (blob {azurite.BlobPort}, queue " +
+                $"{azurite.QueuePort}, table {azurite.TablePort}); jobs: {jobs.ToJsonString()}\n" + host.Output[^Math.Min(host.Output.Length, 4000)..]);
             await Task.Delay(500);
         }
         foreach (var job in jobs)
