@@ -262,6 +262,12 @@ public sealed class EntraIdTests
     }
 
     /// <summary>A throw-away self-signed certificate for 127.0.0.1 (bearer tokens are only sent over https).</summary>
+    /// <summary>An HTTP client that trusts exactly this certificate (the loopback server's self-signed one).</summary>
+    private static HttpClient TrustingOnly(X509Certificate2 certificate) => new(new HttpClientHandler
+    {
+        ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
+    });
+
     private static X509Certificate2 LoopbackCertificate()
     {
         using var rsa = RSA.Create(2048);
@@ -278,10 +284,7 @@ public sealed class EntraIdTests
     {
         using var certificate = LoopbackCertificate();
         await using var server = await FakeOpenAIServer.StartAsync((_, c) => FakeOpenAIServer.Complete(c, "ok"), certificate);
-        using var http = new HttpClient(new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
-        });
+        using var http = TrustingOnly(certificate);
         var credential = new FixedTokenCredential();
         var client = OpenAIChatCompletionClient.Create(
             new EndpointOptions { Endpoint = server.BaseUrl, UseEntraId = true, Credential = credential, HttpClient = http }, "gpt-4.1-mini");
@@ -299,10 +302,7 @@ public sealed class EntraIdTests
     {
         using var certificate = LoopbackCertificate();
         await using var server = await FakeOpenAIServer.StartAsync((_, c) => FakeOpenAIServer.Complete(c, "ok"), certificate);
-        using var http = new HttpClient(new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
-        });
+        using var http = TrustingOnly(certificate);
         var credential = new FixedTokenCredential();
         var client = OpenAIChatCompletionClient.Create(
             new EndpointOptions { Endpoint = server.Root, AzureOpenAI = true, Credential = credential, HttpClient = http }, "my-deployment");
