@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
-using FineTune.Training.Contract;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;
@@ -15,9 +14,7 @@ public sealed class DeployActivity(StorageAccount storage) : TaskActivity<JobReq
         var id = job.JobId;
         var manifest = job.Input.Manifest;
         var name = manifest.DeploymentName ?? JobPaths.DefaultDeploymentName(id);
-        var evaluation = $"{Containers.Jobs}/{JobPaths.EvaluationResults(id)}";
-        var text = await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(id));
-        var gate = text is null ? null : RunContractJson.Read(text, EvaluationResultsJson.Default.EvaluationResults, evaluation).Gate;
+        var gate = (await EvaluationResultsBlob.ReadAsync(storage, id))?.Gate;
         var adapter = $"{Containers.Adapters}/{JobPaths.AdapterFolder(id)}";
         var record = new JsonObject
         {
@@ -25,7 +22,7 @@ public sealed class DeployActivity(StorageAccount storage) : TaskActivity<JobReq
             ["jobId"] = id,
             ["baseModel"] = manifest.BaseModel,
             ["adapter"] = adapter,
-            ["evaluation"] = evaluation,
+            ["evaluation"] = EvaluationResultsBlob.Address(id),
             ["baseScore"] = gate?.BaseScore,
             ["tunedScore"] = gate?.TunedScore,
         };

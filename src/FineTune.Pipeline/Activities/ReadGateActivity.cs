@@ -1,7 +1,6 @@
 using FineTune.Pipeline.Jobs;
 using FineTune.Pipeline.Orchestration;
 using FineTune.Pipeline.Storage;
-using FineTune.Training.Contract;
 using Microsoft.DurableTask;
 
 namespace FineTune.Pipeline.Activities;
@@ -14,18 +13,8 @@ public sealed class ReadGateActivity(StorageAccount storage) : TaskActivity<JobR
 {
     public override async Task<GateDecision> RunAsync(TaskActivityContext context, JobRequest job)
     {
-        var address = $"{Containers.Jobs}/{JobPaths.EvaluationResults(job.JobId)}";
-        var text = await storage.Blobs.ReadTextAsync(Containers.Jobs, JobPaths.EvaluationResults(job.JobId))
-            ?? throw new PermanentJobException($"evaluation results {address} are missing");
-        EvaluationResults results;
-        try
-        {
-            results = RunContractJson.Read(text, EvaluationResultsJson.Default.EvaluationResults, address);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new PermanentJobException(e.Message);
-        }
+        var results = await EvaluationResultsBlob.ReadAsync(storage, job.JobId)
+            ?? throw new PermanentJobException($"evaluation results {EvaluationResultsBlob.Address(job.JobId)} are missing");
         return new GateDecision(results.Gate.Outcome, results.Gate.Reason, results.Gate.BaseScore, results.Gate.TunedScore);
     }
 }
