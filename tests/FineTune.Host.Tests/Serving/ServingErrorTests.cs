@@ -123,11 +123,12 @@ public sealed class ServingErrorTests(ServingFixture fx)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = new StringContent("""{"model":"gamma","stream":true,"temperature":0,"max_tokens":300,"messages":[{"role":"user","content":"count"}]}""",
+            Content = new StringContent("""{"model":"gamma","stream":true,"temperature":0,"max_tokens":448,"messages":[{"role":"user","content":"count"}]}""",
                 Encoding.UTF8, "application/json"),
         };
-        // Precondition: unless cut short, this request generates all 300 tokens.
-        Assert.Equal(Models.Generation.FinishReason.Length, fx.Reference("gamma", [("user", "count")], 300).Finish);
+        // Precondition: unless cut short, this request generates all 448 tokens (as many as the tiny model's 512 positions allow,
+        // so that generation outlasts the moment the server sees the client leave, even on a fast machine).
+        Assert.Equal(Models.Generation.FinishReason.Length, fx.Reference("gamma", [("user", "count")], 448).Finish);
         var before = fx.Worker.Stats;
         // No draining on dispose (HttpClient otherwise reads the rest of the response to reuse the connection).
         using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = fx.Host.Client.BaseAddress };
@@ -140,8 +141,8 @@ public sealed class ServingErrorTests(ServingFixture fx)
         while (fx.Worker.Stats.Sequences == before.Sequences && DateTime.UtcNow < deadline) await Task.Delay(20);
         var after = fx.Worker.Stats;
         Assert.Equal(before.Sequences + 1, after.Sequences);
-        // The worker counts a sequence's tokens when it ends: generation stopped when the client left, not at 300.
-        Assert.True(after.CompletionTokens - before.CompletionTokens < 300, $"generated {after.CompletionTokens - before.CompletionTokens} tokens for a client that left");
+        // The worker counts a sequence's tokens when it ends: generation stopped when the client left, not at 448.
+        Assert.True(after.CompletionTokens - before.CompletionTokens < 448, $"generated {after.CompletionTokens - before.CompletionTokens} tokens for a client that left");
         var (status, _, _) = await PostAsync("""{"model":"gamma","temperature":0,"max_tokens":2,"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal(HttpStatusCode.OK, status);
     }
