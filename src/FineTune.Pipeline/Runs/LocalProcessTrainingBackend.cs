@@ -49,13 +49,15 @@ public sealed class LocalProcessTrainingBackend(TrainingBackendOptions options, 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {exe}");
         var runId = RunId.For(task.JobId, task.Verb, process.Id);
         var running = new RunningProcess(process, task.JobId, storage.Setting);
+        // Registered before the exit is watched: a process that ends at once must find itself registered, or its exit
+        // would be taken for a cancelled run's and never recorded.
+        _runs[runId] = running;
         process.OutputDataReceived += (_, e) => running.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => running.OnError(e.Data);
-        process.EnableRaisingEvents = true;
         process.Exited += (_, _) => running.ExitRecorded = RecordExitAsync(runId, running);
+        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _runs[runId] = running;
         return Task.FromResult(new TrainingRun(Name, runId));
     }
 

@@ -52,6 +52,23 @@ public sealed class LocalProcessProgressTests(Azurite azurite) : IClassFixture<A
     }
 
     [Fact]
+    public async Task RunsThatEndAtOnce_AllHaveTheirExitRecorded()
+    {
+        // A process may end before StartAsync returns (the CI once lost such an exit: the exit event was enabled before it was
+        // handled, and the run registered after both); its exit must still be stored for the other hosts.
+        var backend = await BackendAsync("exit 0");
+        // Started from many threads at once, so that some are held up between starting the process and returning.
+        var runs = await Task.WhenAll(Enumerable.Range(0, 48).Select(i => Task.Run(() =>
+            backend.StartAsync(new TrainingTask($"job-instant-{i}", "train", $"jobs/job-instant-{i}/train/spec.json"), default))));
+        var other = await BackendAsync("exit 0");
+        foreach (var run in runs)
+        {
+            var seen = await UntilAsync(() => other.GetProgressAsync(run, default), p => p.State != TrainingRunState.Running);
+            Assert.True(seen.State == TrainingRunState.Succeeded, $"{run.RunId}: {seen}");
+        }
+    }
+
+    [Fact]
     public async Task ProgressLine_OfAnotherContract_IsReportedNotGuessed_AndAFailureCarriesStderr()
     {
         var backend = await BackendAsync("echo 'progress fraction=0.5 step=3 loss=1.2'; echo 'bad data' >&2; exit 1");
