@@ -54,6 +54,27 @@ public static class LibTorch
 
     public static bool GradEnabled => Native.ft_is_grad_enabled() != 0;
 
+    /// <summary>
+    /// Records every libtorch op until disposed, on every thread, and then writes them to <paramref name="path"/> as a
+    /// Chrome trace (chrome://tracing or Perfetto; <c>finetune bench train --trace</c> prints a table of it). One recording
+    /// at a time per process.
+    /// </summary>
+    public static IDisposable Profile(string path)
+    {
+        Tensor.Check(Native.ft_profile_begin(path), $"Profile({path})");
+        return new ProfileRecording();
+    }
+
+    private sealed class ProfileRecording : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0) Tensor.Check(Native.ft_profile_end(), "Profile end");
+        }
+    }
+
     /// <summary>Disables gradient recording on this thread until disposed (torch.no_grad()).</summary>
     public static IDisposable NoGrad() => new GradMode(false);
 

@@ -11,6 +11,10 @@ internal static unsafe partial class Native
 {
     private const string Lib = "finetune_torch";
 
+    // Runs before the first call into the native layer, so before libtorch and its OpenMP runtime are loaded: libgomp
+    // reads OMP_WAIT_POLICY once, when it is loaded. See NativeEnvironment.
+    static Native() => NativeEnvironment.Apply();
+
     [LibraryImport(Lib)] internal static partial nint ft_last_error();
     [LibraryImport(Lib)] internal static partial nint ft_torch_version();
     [LibraryImport(Lib)] internal static partial void ft_free(nint t);
@@ -78,6 +82,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial nint ft_cat(nint* ts, int n, long dim);
     [LibraryImport(Lib)] internal static partial nint ft_stack(nint* ts, int n, long dim);
     [LibraryImport(Lib)] internal static partial int ft_chunk(nint t, long chunks, long dim, nint* outs);
+    [LibraryImport(Lib)] internal static partial int ft_split_with_sizes(nint t, long* sizes, int n, long dim, nint* outs);
     [LibraryImport(Lib)] internal static partial nint ft_index_select(nint t, long dim, nint index);
     [LibraryImport(Lib)] internal static partial nint ft_gather(nint t, long dim, nint index);
     [LibraryImport(Lib)] internal static partial nint ft_scatter(nint t, long dim, nint index, nint src);
@@ -126,6 +131,8 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ft_zero_grad(nint t);
     [LibraryImport(Lib)] internal static partial int ft_set_grad_enabled(int on);
     [LibraryImport(Lib)] internal static partial int ft_is_grad_enabled();
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int ft_profile_begin(string path);
+    [LibraryImport(Lib)] internal static partial int ft_profile_end();
     [LibraryImport(Lib)] internal static partial int ft_adamw_step(nint* parameters, nint* expAvg, nint* expAvgSq, int n, double lr,
         double beta1, double beta2, double eps, double weightDecay, long step);
     [LibraryImport(Lib)] internal static partial int ft_clip_grad_norm(nint* parameters, int n, double maxNorm, double* total);

@@ -36,6 +36,18 @@ public sealed unsafe partial class Tensor
         return result;
     }
 
+    /// <summary>Views of consecutive pieces of the given sizes along <paramref name="dim"/> (their backward is one concatenation).</summary>
+    public Tensor[] Split(ReadOnlySpan<long> sizes, long dim = 0)
+    {
+        var outs = stackalloc nint[sizes.Length];
+        int n;
+        fixed (long* s = sizes) n = Native.ft_split_with_sizes(Handle, s, sizes.Length, dim, outs);
+        Check(n, $"Split([{string.Join(", ", sizes.ToArray())}], {dim})", this);
+        var result = new Tensor[n];
+        for (int i = 0; i < n; i++) result[i] = new Tensor(outs[i]);
+        return result;
+    }
+
     private static Tensor Join(delegate*<nint*, int, long, nint> f, string op, IReadOnlyList<Tensor> tensors, long dim)
     {
         if (tensors.Count == 0) throw new ArgumentException($"{op} needs at least one tensor");

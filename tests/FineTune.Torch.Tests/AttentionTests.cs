@@ -6,7 +6,11 @@ namespace FineTune.Torch.Tests;
 public class AttentionTests
 {
     // Reference: out[b,h,t] = Σ_s softmax_s(q·k/√D masked) v[s], with GQA head h → kv head h / (H/KV).
-    private static double[] Reference(double[] q, double[] k, double[] v, int B, int H, int KV, int T, int S, int D, bool causal, bool[]? mask)
+    private static double[] Reference(double[] q, double[] k, double[] v, int B, int H, int KV, int T, int S, int D, bool causal, bool[]? mask) =>
+        ReferenceWith(q, k, v, B, H, KV, T, S, D, causal, mask is null ? null : (_, _, t, s) => mask[t * S + s]);
+
+    private static double[] ReferenceWith(double[] q, double[] k, double[] v, int B, int H, int KV, int T, int S, int D, bool causal,
+        Func<int, int, int, int, bool>? allowedByMask)
     {
         var o = new double[B * H * T * D];
         int rep = H / KV;
@@ -17,7 +21,7 @@ public class AttentionTests
                     var scores = new double[S];
                     for (int s = 0; s < S; s++)
                     {
-                        bool allowed = (!causal || s <= S - T + t) && (mask is null || mask[t * S + s]);
+                        bool allowed = (!causal || s <= S - T + t) && (allowedByMask is null || allowedByMask(b, h, t, s));
                         if (!allowed) { scores[s] = double.NegativeInfinity; continue; }
                         double dot = 0;
                         for (int d = 0; d < D; d++)
@@ -72,6 +76,40 @@ public class AttentionTests
         var got = Functional.ScaledDotProductAttention(q, k, v, mask, causal: true).D();
         var want = Reference(q.D(), k.D(), v.D(), B, H, H, T, S, D, true, m);
         Assertions.Close(want, got, 1e-10, "masked attention");
+    }
+
+    /// <summary>
+    /// Masks of every shape the callers use, with grouped-query heads and queries after a cache: one per batch row
+    /// (padding), one per batch row and head, and the same as an additive float mask (0 or -inf).
+    /// </summary>
+    [Theory]
+    [InlineData("batch", 5, 5)]
+    [InlineData("batch", 2, 6)]
+    [InlineData("head", 5, 5)]
+    [InlineData("float", 3, 5)]
+    public void Attention_MasksOfEachShape_WithGroupedHeads_MatchTheHandLoop(string kind, int T, int S)
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(13);
+        const int B = 2, H = 4, KV = 2, D = 8;
+        var q = Tensor.Randn([B, H, T, D], DType.Float64);
+        var k = Tensor.Randn([B, KV, S, D], DType.Float64);
+        var v = Tensor.Randn([B, KV, S, D], DType.Float64);
+        // Row b pads its first b keys; with "head", head h also hides key S-1 from query 0 where h is odd. The query's
+        // own position always stays visible, so no row is empty.
+        bool Allowed(int b, int h, int t, int s) =>
+            s == S - T + t || (s >= b && !(kind == "head" && h % 2 == 1 && t == 0 && s == S - 1));
+        int heads = kind == "head" ? H : 1;
+        var m = new bool[B * heads * T * S];
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < heads; h++)
+                for (int t = 0; t < T; t++)
+                    for (int s = 0; s < S; s++) m[((b * heads + h) * T + t) * S + s] = Allowed(b, h, t, s);
+        var mask = Tensor.From(m, B, heads, T, S);
+        if (kind == "float") mask = Tensor.Zeros([B, heads, T, S], DType.Float64).MaskedFill(mask.LogicalNot(), double.NegativeInfinity);
+        var got = Functional.ScaledDotProductAttention(q, k, v, mask, causal: true).D();
+        var want = ReferenceWith(q.D(), k.D(), v.D(), B, H, KV, T, S, D, true, Allowed);
+        Assertions.Close(want, got, 1e-10, $"{kind} mask");
     }
 
     [Fact]

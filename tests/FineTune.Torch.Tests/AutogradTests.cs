@@ -47,22 +47,25 @@ public class AutogradTests
     [Fact]
     public void CrossEntropyAndAttention_GradientsMatchFiniteDifferences()
     {
+        // Two query heads sharing one key/value head, so every path of the grouped attention has a gradient to check.
         using var scope = DisposeScope.Begin();
         LibTorch.ManualSeed(6);
         var q = Tensor.Randn([1, 2, 3, 4], DType.Float64).RequiresGrad_();
-        var k = Tensor.Randn([1, 1, 3, 4], DType.Float64);
-        var v = Tensor.Randn([1, 1, 3, 4], DType.Float64);
+        var k = Tensor.Randn([1, 1, 3, 4], DType.Float64).RequiresGrad_();
+        var v = Tensor.Randn([1, 1, 3, 4], DType.Float64).RequiresGrad_();
         var targets = Tensor.From(new long[] { 1, -100, 3, 0, 2, 1 });
-        Tensor Loss(Tensor qq) =>
-            Functional.CrossEntropy(Functional.ScaledDotProductAttention(qq, k, v, causal: true).Reshape(6, 4), targets);
-        Loss(q).Backward();
-        var analytic = q.Grad!.D();
-        double Eval(double[] values)
+        Tensor Loss(Tensor qq, Tensor kk, Tensor vv) =>
+            Functional.CrossEntropy(Functional.ScaledDotProductAttention(qq, kk, vv, causal: true).Reshape(6, 4), targets);
+        Loss(q, k, v).Backward();
+        double Eval(int which, double[] values)
         {
             using var s = DisposeScope.Begin();
-            return Loss(Tensor.From(values, 1, 2, 3, 4)).Item();
+            var t = Tensor.From(values, 1, which == 0 ? 2 : 1, 3, 4);
+            return Loss(which == 0 ? t : q.Detach(), which == 1 ? t : k.Detach(), which == 2 ? t : v.Detach()).Item();
         }
-        Assertions.Close(FiniteDifference(Eval, q.D()), analytic, 1e-7, "dL/dq");
+        Assertions.Close(FiniteDifference(x => Eval(0, x), q.D()), q.Grad!.D(), 1e-7, "dL/dq");
+        Assertions.Close(FiniteDifference(x => Eval(1, x), k.D()), k.Grad!.D(), 1e-7, "dL/dk");
+        Assertions.Close(FiniteDifference(x => Eval(2, x), v.D()), v.Grad!.D(), 1e-7, "dL/dv");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using FineTune.Torch;
 
 namespace FineTune.Cli.Bench;
 
@@ -43,7 +44,13 @@ public static class BenchRuns
             ["threads"] = threads,
             ["loadavg"] = load is null ? null : string.Join(' ', load),
         };
-        Console.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {threads} threads used; load average {machine["loadavg"] ?? "unknown"}");
+        // The native set-up (FineTune.Torch.NativeEnvironment): environment variables, which the reference processes
+        // inherit, and this process's allocator settings, which they do not.
+        var environment = new JsonObject();
+        foreach (var (name, value) in NativeEnvironment.Settings) environment[name] = value;
+        machine["environment"] = environment;
+        var env = string.Join(", ", NativeEnvironment.Settings.Select(v => $"{v.Key}={v.Value}"));
+        Console.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {threads} threads used; load average {machine["loadavg"] ?? "unknown"}; {env}");
         return machine;
     }
 

@@ -22,8 +22,9 @@ public static class BenchTrainCommand
         var reference = new Option<string?>("--reference") { Description = "Path of torch_lora_ref.py (default: ../shared/bench/ beside the repository)." };
         var python = new Option<string>("--python") { Description = "Python with torch for the reference.", DefaultValueFactory = _ => "/usr/bin/python3" };
         var noReference = new Option<bool>("--no-reference") { Description = "Only our engine." };
+        var trace = new Option<string?>("--trace") { Description = "After the timed runs, record one more step of ours with libtorch's profiler into this Chrome trace file, and print its ops by time." };
         var cmd = new Command("train", "Tokens/s of a LoRA training step, beside plain PyTorch eager on the same config.")
-            { config, steps, repetitions, threads, reference, python, noReference };
+            { config, steps, repetitions, threads, reference, python, noReference, trace };
         cmd.SetAction(pr =>
         {
             TrainBenchConfig c;
@@ -55,6 +56,12 @@ public static class BenchTrainCommand
                     return result;
                 });
             if (refError is not null) Console.Error.WriteLine($"reference: {refError}");
+            if (pr.GetValue(trace) is { } tracePath)
+            {
+                using (LibTorch.Profile(tracePath)) bench.Measure(1, warmup: 0);
+                Console.WriteLine($"one step of ours, recorded in {tracePath}:");
+                TraceSummary.Print(TraceSummary.Read(tracePath));
+            }
             var oursTps = Figure.Of(ours.Select(r => r!["tokens_per_s"]!.GetValue<double>()).ToList());
             var refValues = theirs.Where(r => r?["tokens_per_s"] is not null).Select(r => r!["tokens_per_s"]!.GetValue<double>()).ToList();
             var refTps = refValues.Count > 0 ? Figure.Of(refValues) : null;

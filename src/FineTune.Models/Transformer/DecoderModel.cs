@@ -91,9 +91,10 @@ public sealed class Attention : IDisposable
         long B = x.Size(0), T = x.Size(1);
         int nh = _c.NumAttentionHeads, nkv = _c.NumKeyValueHeads, hs = _c.HeadDim;
         var qkv = QkvProj.Forward(x);                                    // (B, T, (nh + 2·nkv)·hs)
-        var q = QkvProj.Slice(qkv, 0).View(B, T, nh, hs).Transpose(1, 2);    // (B, nh, T, hs)
-        var k = QkvProj.Slice(qkv, 1).View(B, T, nkv, hs).Transpose(1, 2);   // (B, nkv, T, hs)
-        var v = QkvProj.Slice(qkv, 2).View(B, T, nkv, hs).Transpose(1, 2);   // (B, nkv, T, hs)
+        var parts = QkvProj.Split(qkv);
+        var q = parts[0].View(B, T, nh, hs).Transpose(1, 2);              // (B, nh, T, hs)
+        var k = parts[1].View(B, T, nkv, hs).Transpose(1, 2);             // (B, nkv, T, hs)
+        var v = parts[2].View(B, T, nkv, hs).Transpose(1, 2);             // (B, nkv, T, hs)
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);      // (B, nkv, S, hs)
@@ -120,8 +121,8 @@ public sealed class Mlp(LoraLinear gate, LoraLinear up, LoraLinear down) : IDisp
 
     public Tensor Forward(Tensor x)
     {
-        var gateUp = GateUpProj.Forward(x);                                     // (B, T, 2·I)
-        return DownProj.Forward(GateUpProj.Slice(gateUp, 0).Silu() * GateUpProj.Slice(gateUp, 1));
+        var gateUp = GateUpProj.Split(GateUpProj.Forward(x));                   // (B, T, I) twice
+        return DownProj.Forward(gateUp[0].Silu() * gateUp[1]);
     }
 
     public void Dispose()

@@ -36,6 +36,13 @@ public sealed class FusedLinear : IDisposable
     public Tensor? Bias { get; }     // (Σ out)
     public long OutFeatures => _offsets[^1];
 
+    /// <summary>
+    /// Every part's columns of a <see cref="Forward"/> result, as views. Prefer it to <see cref="Slice"/> where the parts
+    /// are taken apart under autograd: one split's backward concatenates the parts' gradients, where a slice per part
+    /// would each fill a zero tensor of the whole.
+    /// </summary>
+    public Tensor[] Split(Tensor y) => y.Split(Parts.Select(p => p.OutFeatures).ToArray(), -1);
+
     /// <summary>Part <paramref name="i"/>'s columns of a <see cref="Forward"/> result (a view).</summary>
     public Tensor Slice(Tensor y, int i) => y.Narrow(-1, _offsets[i], Parts[i].OutFeatures);
 

@@ -86,3 +86,30 @@ FT_API int ft_clip_grad_norm(FtTensor* params, int n, double max_norm, double* t
   return 0;
   FT_CATCH(-1)
 }
+
+// ---- profiling ---------------------------------------------------------------------------------
+// libtorch's own operator profiler: every aten op between begin and end, on every thread, written as a Chrome trace
+// (chrome://tracing, Perfetto) when it ends. One recording at a time per process.
+#include <torch/csrc/autograd/profiler_legacy.h>
+#include <memory>
+#include <mutex>
+static std::mutex g_profile_gate;
+static std::unique_ptr<torch::autograd::profiler::RecordProfile> g_profile;
+
+FT_API int ft_profile_begin(const char* path) {
+  FT_TRY
+  std::lock_guard<std::mutex> lock(g_profile_gate);
+  TORCH_CHECK(!g_profile, "a profile is already being recorded");
+  g_profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(path));
+  return 0;
+  FT_CATCH(-1)
+}
+
+FT_API int ft_profile_end() {
+  FT_TRY
+  std::lock_guard<std::mutex> lock(g_profile_gate);
+  TORCH_CHECK(g_profile, "no profile is being recorded");
+  g_profile.reset();   // writes the trace
+  return 0;
+  FT_CATCH(-1)
+}

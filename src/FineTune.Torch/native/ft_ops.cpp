@@ -185,18 +185,16 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
   at::Tensor Q = T(q), K = T(k), V = T(v);
   TORCH_CHECK(Q.dim() == 4 && K.dim() == 4 && V.dim() == 4, "attention wants 4-d q, k, v; got q ", ft::describe(Q), ", k ", ft::describe(K), ", v ", ft::describe(V));
   const int64_t B = Q.size(0), H = Q.size(1), Tq = Q.size(2), D = Q.size(3);
-  const int64_t KV = K.size(1), S = K.size(2);
+  const int64_t KV = K.size(1), S = K.size(2), Dv = V.size(3);
   TORCH_CHECK(H % KV == 0, "query heads ", H, " are not a multiple of key/value heads ", KV);
-  if (H != KV) {
-    const int64_t rep = H / KV;
-    K = K.unsqueeze(2).expand({B, KV, rep, S, D}).reshape({B, H, S, D});
-    V = V.unsqueeze(2).expand({B, KV, rep, S, V.size(3)}).reshape({B, H, S, V.size(3)});
-  }
+  const int64_t rep = H / KV;
   const double sc = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(D));
   c10::optional<at::Tensor> m;
   if (mask) m = T(mask);
   // A single query after the cache sees every key: the causal mask is all true, so build none.
-  bool use_causal_flag = causal != 0 && Tq > 1;
+  const bool causal_rows = causal != 0 && Tq > 1;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  bool use_causal_flag = causal_rows;
   if (use_causal_flag && (Tq != S || m.has_value())) {
     // Explicit bottom-right causal mask, combined with the caller's mask.
     auto c = at::ones({Tq, S}, Q.options().dtype(at::kBool)).tril(S - Tq);
@@ -208,22 +206,47 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
     }
     use_causal_flag = false;
   }
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  if (H != KV) {
+    K = K.unsqueeze(2).expand({B, KV, rep, S, D}).reshape({B, H, S, D});
+    V = V.unsqueeze(2).expand({B, KV, rep, S, Dv}).reshape({B, H, S, Dv});
+  }
   return wrap(at::scaled_dot_product_attention(Q, K, V, m, dropout, use_causal_flag, sc));
 #else
-  // libtorch 1.13: the same math, unfused.
-  auto att = at::matmul(Q, K.transpose(-2, -1)) * sc;                       // (B, H, T, S)
-  if (use_causal_flag) {
-    auto c = at::ones({Tq, S}, Q.options().dtype(at::kBool)).triu(1);
-    att = att.masked_fill(c, -std::numeric_limits<float>::infinity());
+  // libtorch 1.13 has no fused kernel. The query heads that share a key/value head are one batch row of rep·Tq
+  // queries, so keys and values are never repeated; the scale and the masks enter the score matmul as its alpha and
+  // its added bias (baddbmm), so there is no separate scaling, masked_fill or their backward passes.
+  const auto neg_inf = -std::numeric_limits<float>::infinity();
+  at::Tensor bias;   // additive, broadcastable to (B, H, Tq, S); undefined when nothing is masked
+  if (causal_rows) {
+    auto allowed = at::ones({Tq, S}, Q.options().dtype(at::kBool)).tril(S - Tq);   // bottom-right aligned
+    bias = at::zeros({Tq, S}, Q.options()).masked_fill_(allowed.logical_not(), neg_inf);
   }
   if (m.has_value()) {
-    if (m->scalar_type() == at::kBool) att = att.masked_fill(m->logical_not(), -std::numeric_limits<float>::infinity());
-    else att = att + *m;
+    at::Tensor mb = m->scalar_type() == at::kBool
+        ? at::zeros(m->sizes(), Q.options()).masked_fill_(m->logical_not(), neg_inf)
+        : m->to(Q.scalar_type());
+    bias = bias.defined() ? mb + bias : mb;
+  }
+  auto q3 = Q.reshape({B * KV, rep * Tq, D});                  // heads kv·rep … kv·rep + rep − 1 together
+  auto kt = K.reshape({B * KV, S, D}).transpose(1, 2);          // (B·KV, D, S)
+  auto v3 = V.reshape({B * KV, S, Dv});
+  at::Tensor att;
+  if (bias.defined()) {
+    while (bias.dim() < 4) bias = bias.unsqueeze(0);
+    const int64_t bb = bias.size(0), bh = bias.size(1);
+    TORCH_CHECK((bb == 1 || bb == B) && (bh == 1 || bh == H) && bias.size(2) == Tq && bias.size(3) == S,
+                "attention mask ", ft::describe(bias), " does not broadcast to (", B, ", ", H, ", ", Tq, ", ", S, ")");
+    // (bb, KV, rep·Tq, S), then (B·KV, rep·Tq, S): a view where the batch rows share one bias, else a copy.
+    auto b4 = bh == H ? bias.reshape({bb, KV, rep * Tq, S})
+                      : bias.expand({bb, rep, Tq, S}).reshape({bb, 1, rep * Tq, S}).expand({bb, KV, rep * Tq, S});
+    auto b3 = b4.expand({B, KV, rep * Tq, S}).reshape({B * KV, rep * Tq, S});
+    att = at::baddbmm(b3, q3, kt, 1.0, sc);                     // (B·KV, rep·Tq, S)
+  } else {
+    att = at::bmm(q3 * sc, kt);
   }
   att = at::softmax(att, -1);
   if (dropout > 0) att = at::dropout(att, dropout, true);
-  return wrap(at::matmul(att, V));                                           // (B, H, T, D)
+  return wrap(at::bmm(att, v3).view({B, KV, rep, Tq, Dv}).view({B, H, Tq, Dv}));
 #endif
   FT_CATCH(nullptr)
 }

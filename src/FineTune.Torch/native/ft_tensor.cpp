@@ -117,6 +117,15 @@ FT_API int ft_chunk(FtTensor t, int64_t chunks, int64_t dim, FtTensor* out) {
   return static_cast<int>(parts.size());
   FT_CATCH(-1)
 }
+// Splits into pieces of the given sizes along dim (views), written to out[]. Its backward is one concatenation, where
+// separate narrows would each scatter their gradient into a zero tensor of the whole.
+FT_API int ft_split_with_sizes(FtTensor t, const int64_t* sizes, int n, int64_t dim, FtTensor* out) {
+  FT_TRY
+  auto parts = T(t).split_with_sizes(at::IntArrayRef(sizes, n), dim);
+  for (size_t i = 0; i < parts.size(); i++) out[i] = wrap(std::move(parts[i]));
+  return static_cast<int>(parts.size());
+  FT_CATCH(-1)
+}
 FT_API FtTensor ft_index_select(FtTensor t, int64_t dim, FtTensor index) { FT_TRY return wrap(T(t).index_select(dim, T(index))); FT_CATCH(nullptr) }
 FT_API FtTensor ft_gather(FtTensor t, int64_t dim, FtTensor index) { FT_TRY return wrap(T(t).gather(dim, T(index))); FT_CATCH(nullptr) }
 FT_API FtTensor ft_scatter(FtTensor t, int64_t dim, FtTensor index, FtTensor src) { FT_TRY return wrap(T(t).scatter(dim, T(index), T(src))); FT_CATCH(nullptr) }
