@@ -33,6 +33,17 @@ public static class Functional
         p <= 0 || !training ? x.Alias() : Tensor.Wrap(Native.ft_dropout(x.Handle, p, 1), $"Dropout({p})", x);
 
     public static Tensor Silu(Tensor x) => x.Silu();
+
+    /// <summary>silu(gate) · up (SwiGLU), one pass over the rows at inference on the CPU.</summary>
+    public static Tensor SiluMul(Tensor gate, Tensor up) =>
+        Tensor.Wrap(Native.ft_silu_mul(gate.Handle, up.Handle), "SiluMul", gate, up);
+
+    /// <summary>
+    /// Rotary embedding: x·cos + rotate_half(x)·sin with rotate_half(x) = (−x₂, x₁) over the last dimension; x (B, H, T, D),
+    /// cos and sin broadcastable to it. One pass at inference on the CPU.
+    /// </summary>
+    public static Tensor Rope(Tensor x, Tensor cos, Tensor sin) =>
+        Tensor.Wrap(Native.ft_rope(x.Handle, cos.Handle, sin.Handle), "Rope", x, cos, sin);
     public static Tensor Softmax(Tensor x, long dim) => x.Softmax(dim);
     public static Tensor LogSoftmax(Tensor x, long dim) => x.LogSoftmax(dim);
 

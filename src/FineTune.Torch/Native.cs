@@ -121,6 +121,8 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial nint ft_cross_entropy(nint logits, nint target, long ignoreIndex, int reduction, double smoothing);
     [LibraryImport(Lib)] internal static partial nint ft_dropout(nint a, double p, int train);
     [LibraryImport(Lib)] internal static partial nint ft_rms_norm(nint x, nint weight, double eps);
+    [LibraryImport(Lib)] internal static partial nint ft_rope(nint x, nint cos, nint sin);
+    [LibraryImport(Lib)] internal static partial nint ft_silu_mul(nint gate, nint up);
     [LibraryImport(Lib)] internal static partial nint ft_attention(nint q, nint k, nint v, nint mask, double dropout, int causal, double scale);
 
     // autograd and optimizers

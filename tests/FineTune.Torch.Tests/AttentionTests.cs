@@ -82,19 +82,27 @@ public class AttentionTests
     /// Masks of every shape the callers use, with grouped-query heads and queries after a cache: one per batch row
     /// (padding), one per batch row and head, and the same as an additive float mask (0 or -inf).
     /// </summary>
+    /// Float32 at inference takes the single-pass kernel for short prompts; float64 the batched matmuls.
     [Theory]
-    [InlineData("batch", 5, 5)]
-    [InlineData("batch", 2, 6)]
-    [InlineData("head", 5, 5)]
-    [InlineData("float", 3, 5)]
-    public void Attention_MasksOfEachShape_WithGroupedHeads_MatchTheHandLoop(string kind, int T, int S)
+    [InlineData("batch", 5, 5, false)]
+    [InlineData("batch", 2, 6, false)]
+    [InlineData("head", 5, 5, false)]
+    [InlineData("float", 3, 5, false)]
+    [InlineData("none", 6, 6, true)]
+    [InlineData("batch", 5, 5, true)]
+    [InlineData("batch", 2, 6, true)]
+    [InlineData("head", 5, 5, true)]
+    [InlineData("float", 3, 5, true)]
+    public void Attention_MasksOfEachShape_WithGroupedHeads_MatchTheHandLoop(string kind, int T, int S, bool float32AtInference)
     {
         using var scope = DisposeScope.Begin();
+        using var noGrad = float32AtInference ? LibTorch.NoGrad() : null;
         LibTorch.ManualSeed(13);
         const int B = 2, H = 4, KV = 2, D = 8;
-        var q = Tensor.Randn([B, H, T, D], DType.Float64);
-        var k = Tensor.Randn([B, KV, S, D], DType.Float64);
-        var v = Tensor.Randn([B, KV, S, D], DType.Float64);
+        var dtype = float32AtInference ? DType.Float32 : DType.Float64;
+        var q = Tensor.Randn([B, H, T, D], dtype);
+        var k = Tensor.Randn([B, KV, S, D], dtype);
+        var v = Tensor.Randn([B, KV, S, D], dtype);
         // Row b pads its first b keys; with "head", head h also hides key S-1 from query 0 where h is odd. The query's
         // own position always stays visible, so no row is empty.
         bool Allowed(int b, int h, int t, int s) =>
@@ -106,10 +114,44 @@ public class AttentionTests
                 for (int t = 0; t < T; t++)
                     for (int s = 0; s < S; s++) m[((b * heads + h) * T + t) * S + s] = Allowed(b, h, t, s);
         var mask = Tensor.From(m, B, heads, T, S);
-        if (kind == "float") mask = Tensor.Zeros([B, heads, T, S], DType.Float64).MaskedFill(mask.LogicalNot(), double.NegativeInfinity);
-        var got = Functional.ScaledDotProductAttention(q, k, v, mask, causal: true).D();
-        var want = ReferenceWith(q.D(), k.D(), v.D(), B, H, KV, T, S, D, true, Allowed);
-        Assertions.Close(want, got, 1e-10, $"{kind} mask");
+        if (kind == "float") mask = Tensor.Zeros([B, heads, T, S], dtype).MaskedFill(mask.LogicalNot(), double.NegativeInfinity);
+        var got = Functional.ScaledDotProductAttention(q, k, v, kind == "none" ? null : mask, causal: true).To(DType.Float64).D();
+        var want = ReferenceWith(q.To(DType.Float64).D(), k.To(DType.Float64).D(), v.To(DType.Float64).D(), B, H, KV, T, S, D, true,
+            kind == "none" ? null : Allowed);
+        Assertions.Close(want, got, float32AtInference ? 2e-5 : 1e-10, $"{kind} mask");
+    }
+
+    /// <summary>
+    /// One query after a KV cache (the decode step, which takes a single-pass kernel in float32 at inference): keys and
+    /// values narrowed from a larger cache, grouped heads, with no mask, a padding mask, and a float mask.
+    /// </summary>
+    [Theory]
+    [InlineData("none")]
+    [InlineData("bool")]
+    [InlineData("float")]
+    public void Attention_DecodeStep_OnACacheView_MatchesTheHandLoop(string kind)
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(14);
+        const int B = 3, H = 4, KV = 2, S = 7, D = 8, capacity = 12;
+        var q = Tensor.Randn([B, 1, H, D]).Transpose(1, 2);                 // (B, H, 1, D), strided
+        var k = Tensor.Randn([B, KV, capacity, D]).Narrow(2, 0, S);
+        var v = Tensor.Randn([B, KV, capacity, D]).Narrow(2, 0, S);
+        bool Allowed(int b, int h, int t, int s) => s >= b || s == S - 1;     // row b pads its first b keys
+        var m = new bool[B * S];
+        for (int b = 0; b < B; b++)
+            for (int s = 0; s < S; s++) m[b * S + s] = Allowed(b, 0, 0, s);
+        Tensor? mask = kind switch
+        {
+            "bool" => Tensor.From(m, B, 1, 1, S),
+            "float" => Tensor.Zeros([B, 1, 1, S]).MaskedFill(Tensor.From(m, B, 1, 1, S).LogicalNot(), double.NegativeInfinity),
+            _ => null,
+        };
+        using var noGrad = LibTorch.NoGrad();
+        var got = Functional.ScaledDotProductAttention(q, k, v, mask, causal: true).To(DType.Float64).D();
+        var want = ReferenceWith(q.Contiguous().To(DType.Float64).D(), k.Contiguous().To(DType.Float64).D(), v.Contiguous().To(DType.Float64).D(),
+            B, H, KV, 1, S, D, true, kind == "none" ? null : Allowed);
+        Assertions.Close(want, got, 2e-5, $"decode attention, {kind} mask");
     }
 
     [Fact]

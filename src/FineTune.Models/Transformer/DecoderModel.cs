@@ -53,12 +53,7 @@ public sealed class RotaryEmbedding : IDisposable
     }
 
     /// <summary>x·cos + rotate_half(x)·sin, with rotate_half(x) = (−x₂, x₁).</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
-    {
-        var halves = x.Chunk(2, -1);
-        var rotated = Tensor.Cat([halves[1].Neg(), halves[0]], -1);
-        return x * cos + rotated * sin;
-    }
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin) => Functional.Rope(x, cos, sin);
 
     public void Dispose() => _invFreq.Dispose();
 }
@@ -122,7 +117,7 @@ public sealed class Mlp(LoraLinear gate, LoraLinear up, LoraLinear down) : IDisp
     public Tensor Forward(Tensor x)
     {
         var gateUp = GateUpProj.Split(GateUpProj.Forward(x));                   // (B, T, I) twice
-        return DownProj.Forward(gateUp[0].Silu() * gateUp[1]);
+        return DownProj.Forward(Functional.SiluMul(gateUp[0], gateUp[1]));
     }
 
     public void Dispose()

@@ -35,16 +35,21 @@ public static class WeightIO
     /// <summary>A CPU tensor over the mapped bytes, without a copy; valid while the mapping is open.</summary>
     public static Tensor View(TensorView view) => Tensor.FromBlob(view.Pointer, view.Shape, view.DType.ToDType());
 
+    /// <summary>The alignment libtorch gives its own CPU allocations, which OpenBLAS's kernels read fastest.</summary>
+    public const int Alignment = 64;
+
     /// <summary>
-    /// The tensor in <paramref name="dtype"/> on <paramref name="device"/>: the mapped memory itself when
-    /// nothing changes (so the file is not held twice), else a converted copy.
+    /// The tensor in <paramref name="dtype"/> on <paramref name="device"/>: the mapped memory itself when nothing
+    /// changes and it starts on a 64-byte boundary (so the file is not held twice), else a copy. Safetensors aligns its
+    /// data to 8 bytes only; a matmul over misaligned weights ran a 64-token prefill ~25 % slower (145 against 113 ms,
+    /// 9 interleaved runs), so such tensors are copied.
     /// </summary>
     public static Tensor Load(TensorView view, DType dtype, Device device, out bool zeroCopy)
     {
         var blob = DisposeScope.Escape(View(view));
-        zeroCopy = blob.DType == dtype && !device.IsCuda;
+        zeroCopy = blob.DType == dtype && !device.IsCuda && view.Pointer % Alignment == 0;
         if (zeroCopy) return blob;
-        var converted = DisposeScope.Escape(blob.To(device, dtype));
+        var converted = DisposeScope.Escape(blob.DType == dtype && !device.IsCuda ? blob.Clone() : blob.To(device, dtype));
         blob.Dispose();
         return converted;
     }

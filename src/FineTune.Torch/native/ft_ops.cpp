@@ -7,6 +7,11 @@
 using ft::T;
 using ft::wrap;
 
+namespace ft {
+at::Tensor small_attention(const at::Tensor& Q, const at::Tensor& K, const at::Tensor& V, const c10::optional<at::Tensor>& mask,
+                           double dropout, bool causal, double scale);
+}
+
 // ---- elementwise ------------------------------------------------------------------------------
 // Binary op codes, shared with C# (NativeOps.cs).
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_RSUB };
@@ -166,14 +171,7 @@ FT_API FtTensor ft_cross_entropy(FtTensor logits, FtTensor target, int64_t ignor
 FT_API FtTensor ft_dropout(FtTensor a, double p, int train) { FT_TRY return wrap(at::dropout(T(a), p, train != 0)); FT_CATCH(nullptr) }
 // RMSNorm as Hugging Face computes it: in float32 (float64 stays float64), then back to the input
 // dtype, times the weight.
-FT_API FtTensor ft_rms_norm(FtTensor x, FtTensor weight, double eps) {
-  FT_TRY
-  const at::Tensor& in = T(x);
-  auto xf = in.to(in.scalar_type() == at::kDouble ? at::kDouble : at::kFloat);
-  auto y = xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps);
-  return wrap(T(weight) * y.to(in.scalar_type()));
-  FT_CATCH(nullptr)
-}
+// RMSNorm, rope and silu·up live in ft_infer.cpp, beside their inference fast paths.
 
 // ---- attention --------------------------------------------------------------------------------
 // q (B, H, T, D); k, v (B, KV, S, D) with H a multiple of KV (grouped-query attention: k/v heads are
@@ -193,6 +191,10 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
   if (mask) m = T(mask);
   // A single query after the cache sees every key: the causal mask is all true, so build none.
   const bool causal_rows = causal != 0 && Tq > 1;
+  {
+    auto fast = ft::small_attention(Q, K, V, m, dropout, causal != 0, sc);
+    if (fast.defined()) return wrap(std::move(fast));
+  }
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
   bool use_causal_flag = causal_rows;
   if (use_causal_flag && (Tq != S || m.has_value())) {

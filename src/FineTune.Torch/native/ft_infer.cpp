@@ -1,0 +1,198 @@
+// Inference kernels: single-pass CPU loops for the small per-token ops of generation, where libtorch's per-op
+// dispatch costs more than the arithmetic. Each export takes them only when no gradient is needed and the tensors are
+// float32 on the CPU with a contiguous last dimension; otherwise it runs the same math as ATen ops (autograd, CUDA,
+// other dtypes), so training and GPU runs are unchanged. The tests compare both paths (FineTune.Torch.Tests).
+#include "ft_common.h"
+#include <ATen/Parallel.h>
+#include <cmath>
+#include <limits>
+
+using ft::T;
+using ft::wrap;
+
+namespace {
+
+bool needs_grad(std::initializer_list<const at::Tensor*> ts) {
+  if (!at::GradMode::is_enabled()) return false;
+  for (auto* t : ts)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool cpu_float(std::initializer_list<const at::Tensor*> ts) {
+  for (auto* t : ts)
+    if (!t->defined() || t->device().type() != at::kCPU || t->scalar_type() != at::kFloat || t->dim() == 0 || t->stride(-1) != 1)
+      return false;
+  return true;
+}
+
+// The fast paths can be turned off (FINETUNE_FUSED_KERNELS=0) to compare against the ATen ops.
+bool fused_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("FINETUNE_FUSED_KERNELS");
+    return !(v && std::string(v) == "0");
+  }();
+  return on;
+}
+
+}  // namespace
+
+// RMSNorm over the last dimension: weight · x / sqrt(mean(x²) + eps), computed in float32 (float64 for float64 input).
+FT_API FtTensor ft_rms_norm(FtTensor x, FtTensor weight, double eps) {
+  FT_TRY
+  const at::Tensor& in = T(x);
+  const at::Tensor& w = T(weight);
+  if (fused_enabled() && !needs_grad({&in, &w}) && cpu_float({&in, &w}) && w.dim() == 1 && w.size(0) == in.size(-1)) {
+    const int64_t C = in.size(-1);
+    auto src = in.reshape({-1, C});   // a view for the usual layouts
+    auto out = at::empty({src.size(0), C}, in.options());
+    const float* ws = w.data_ptr<float>();
+    const int64_t src_row = src.stride(0);
+    const float* s0 = src.data_ptr<float>();
+    float* o0 = out.data_ptr<float>();
+    at::parallel_for(0, src.size(0), std::max<int64_t>(1, 16384 / C), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const float* s = s0 + r * src_row;
+        float* o = o0 + r * C;
+        float ss = 0;
+        for (int64_t i = 0; i < C; i++) ss += s[i] * s[i];
+        const float scale = 1.0f / std::sqrt(ss / static_cast<float>(C) + static_cast<float>(eps));
+        for (int64_t i = 0; i < C; i++) o[i] = ws[i] * (s[i] * scale);
+      }
+    });
+    return wrap(out.view(in.sizes()));
+  }
+  auto xf = in.to(in.scalar_type() == at::kDouble ? at::kDouble : at::kFloat);
+  auto y = xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps);
+  return wrap(w * y.to(in.scalar_type()));
+  FT_CATCH(nullptr)
+}
+
+// Rotary position embedding: x·cos + rotate_half(x)·sin, rotate_half(x) = (−x₂, x₁) over the last dimension.
+// x (B, H, T, D); cos and sin broadcastable to it (the model passes (B, 1, T, D)).
+FT_API FtTensor ft_rope(FtTensor x, FtTensor cos, FtTensor sin) {
+  FT_TRY
+  const at::Tensor& X = T(x);
+  const at::Tensor& C = T(cos);
+  const at::Tensor& S = T(sin);
+  TORCH_CHECK(X.dim() == 4 && X.size(-1) % 2 == 0, "rope wants a 4-d x with an even last dimension; got ", ft::describe(X));
+  if (fused_enabled() && !needs_grad({&X, &C, &S}) && cpu_float({&X, &C, &S})) {
+    const int64_t B = X.size(0), H = X.size(1), Tn = X.size(2), D = X.size(3), half = D / 2;
+    auto c = C.expand({B, H, Tn, D});   // stride 0 where broadcast
+    auto s = S.expand({B, H, Tn, D});
+    auto out = at::empty({B, H, Tn, D}, X.options());
+    const float *xp = X.data_ptr<float>(), *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    const auto xs = X.strides(), cs = c.strides(), ss = s.strides();
+    at::parallel_for(0, B * H * Tn, std::max<int64_t>(1, 16384 / D), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; i++) {
+        const int64_t b = i / (H * Tn), h = (i / Tn) % H, t = i % Tn;
+        const float* xr = xp + b * xs[0] + h * xs[1] + t * xs[2];
+        const float* cr = cp + b * cs[0] + h * cs[1] + t * cs[2];
+        const float* sr = sp + b * ss[0] + h * ss[1] + t * ss[2];
+        float* o = op + i * D;
+        for (int64_t d = 0; d < half; d++) o[d] = xr[d] * cr[d] - xr[d + half] * sr[d];
+        for (int64_t d = half; d < D; d++) o[d] = xr[d] * cr[d] + xr[d - half] * sr[d];
+      }
+    });
+    return wrap(std::move(out));
+  }
+  auto halves = X.chunk(2, -1);
+  auto rotated = at::cat({halves[1].neg(), halves[0]}, -1);
+  return wrap(X * C + rotated * S);
+  FT_CATCH(nullptr)
+}
+
+// silu(gate) · up, the SwiGLU product.
+FT_API FtTensor ft_silu_mul(FtTensor gate, FtTensor up) {
+  FT_TRY
+  const at::Tensor& G = T(gate);
+  const at::Tensor& U = T(up);
+  if (fused_enabled() && !needs_grad({&G, &U}) && cpu_float({&G, &U}) && G.sizes() == U.sizes()) {
+    const int64_t I = G.size(-1);
+    auto g2 = G.reshape({-1, I});
+    auto u2 = U.reshape({-1, I});
+    auto out = at::empty({g2.size(0), I}, G.options());
+    const float *gp = g2.data_ptr<float>(), *up = u2.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    const int64_t gr = g2.stride(0), ur = u2.stride(0);
+    at::parallel_for(0, g2.size(0), std::max<int64_t>(1, 16384 / I), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++)
+        for (int64_t i = 0; i < I; i++) {
+          const float a = gp[r * gr + i];
+          op[r * I + i] = a / (1.0f + std::exp(-a)) * up[r * ur + i];
+        }
+    });
+    return wrap(out.view(G.sizes()));
+  }
+  return wrap(at::silu(G) * U);
+  FT_CATCH(nullptr)
+}
+
+namespace ft {
+
+// Attention at inference as one loop per (batch row, head, query): scores, softmax and the weighted sum of values,
+// keys and values read in place (grouped heads share them), keys past the causal limit skipped. Taken for the decode
+// step and for prompts short enough that the per-matmul overhead of the batched path outweighs the arithmetic
+// (Tq·S ≤ 64 Ki per head); returns an undefined tensor when the inputs do not suit it, and the caller then takes the
+// general path.
+at::Tensor small_attention(const at::Tensor& Q, const at::Tensor& K, const at::Tensor& V, const c10::optional<at::Tensor>& mask,
+                           double dropout, bool causal, double scale) {
+  if (!fused_enabled() || dropout > 0 || needs_grad({&Q, &K, &V}) || !cpu_float({&Q, &K, &V})) return {};
+  const int64_t B = Q.size(0), H = Q.size(1), Tq = Q.size(2), D = Q.size(3), KV = K.size(1), S = K.size(2), Dv = V.size(3);
+  if (Tq * S > 65536) return {};
+  const int64_t rep = H / KV;
+  at::Tensor m;
+  if (mask.has_value()) {
+    m = *mask;
+    if ((m.scalar_type() != at::kBool && m.scalar_type() != at::kFloat) || m.device().type() != at::kCPU) return {};
+    while (m.dim() < 4) m = m.unsqueeze(0);
+    m = m.expand({B, H, Tq, S});
+  }
+  auto out = at::empty({B, H, Tq, Dv}, Q.options());
+  const float *qp = Q.data_ptr<float>(), *kp = K.data_ptr<float>(), *vp = V.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const auto qs = Q.strides(), ks = K.strides(), vs = V.strides();
+  const bool* mb = m.defined() && m.scalar_type() == at::kBool ? m.data_ptr<bool>() : nullptr;
+  const float* mf = m.defined() && m.scalar_type() == at::kFloat ? m.data_ptr<float>() : nullptr;
+  const auto ms = m.defined() ? m.strides() : at::IntArrayRef();
+  const float sc = static_cast<float>(scale);
+  at::parallel_for(0, B * H * Tq, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, S * D)), [&](int64_t begin, int64_t end) {
+    std::vector<float> p(S);
+    for (int64_t i = begin; i < end; i++) {
+      const int64_t b = i / (H * Tq), h = (i / Tq) % H, t = i % Tq, kv = h / rep;
+      const int64_t last = causal ? S - Tq + t : S - 1;   // bottom-right aligned: query t sees keys up to S − Tq + t
+      const float* q = qp + b * qs[0] + h * qs[1] + t * qs[2];
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t s = 0; s <= last; s++) {
+        const int64_t mi = m.defined() ? b * ms[0] + h * ms[1] + t * ms[2] + s * ms[3] : 0;
+        float score;
+        if (mb && !mb[mi]) {
+          score = -std::numeric_limits<float>::infinity();
+        } else {
+          const float* k = kp + b * ks[0] + kv * ks[1] + s * ks[2];
+          float dot = 0;
+          for (int64_t d = 0; d < D; d++) dot += q[d] * k[d];
+          score = dot * sc + (mf ? mf[mi] : 0.0f);
+        }
+        p[s] = score;
+        mx = std::max(mx, score);
+      }
+      float z = 0;
+      for (int64_t s = 0; s <= last; s++) {
+        p[s] = std::exp(p[s] - mx);   // a row masked everywhere gives NaN, as softmax does
+        z += p[s];
+      }
+      float* o = op + i * Dv;
+      for (int64_t d = 0; d < Dv; d++) o[d] = 0;
+      for (int64_t s = 0; s <= last; s++) {
+        const float w = p[s] / z;
+        const float* v = vp + b * vs[0] + kv * vs[1] + s * vs[2];
+        for (int64_t d = 0; d < Dv; d++) o[d] += w * v[d];
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace ft

@@ -1,0 +1,119 @@
+namespace FineTune.Torch.Tests;
+
+/// <summary>
+/// The single-pass CPU kernels taken at inference (float32, no gradient) against the same functions on float64, which
+/// run as ATen ops; and the gradient path, which must still be the ATen one. Inputs are views with strides, as the
+/// model passes them (split columns, transposed heads, a KV cache narrowed to its length).
+/// </summary>
+public class InferenceKernelTests
+{
+    private const double Tol = 2e-5;
+
+    [Fact]
+    public void RmsNorm_OnStridedRows_MatchesFloat64()
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(21);
+        var wide = Tensor.Randn([3, 5, 40]);
+        var x = wide.Narrow(-1, 4, 32);                       // rows 40 apart
+        var w = Tensor.Randn([32]);
+        var fast = Functional.RmsNorm(x, w, 1e-6);
+        var reference = Functional.RmsNorm(x.To(DType.Float64), w.To(DType.Float64), 1e-6);
+        Assert.Equal([3, 5, 32], fast.Shape);
+        Assertions.Close(reference.D(), fast.To(DType.Float64).D(), Tol, "rms norm");
+    }
+
+    [Fact]
+    public void Rope_OnTransposedHeadsWithBroadcastAngles_MatchesFloat64()
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(22);
+        const int B = 2, T = 3, H = 4, D = 8;
+        var x = Tensor.Randn([B, T, H, D]).Transpose(1, 2);   // (B, H, T, D), as the attention takes q and k
+        var cos = Tensor.Randn([B, 1, T, D]);
+        var sin = Tensor.Randn([B, 1, T, D]);
+        var fast = Functional.Rope(x, cos, sin);
+        var reference = Functional.Rope(x.To(DType.Float64), cos.To(DType.Float64), sin.To(DType.Float64));
+        Assertions.Close(reference.D(), fast.To(DType.Float64).D(), Tol, "rope");
+        // By hand for one element: d < D/2 takes −x[d + D/2]·sin, d ≥ D/2 takes +x[d − D/2]·sin.
+        var xs = x.Contiguous().F();
+        var cs = cos.F();
+        var ss = sin.F();
+        var got = fast.F();
+        int b = 1, h = 2, t = 1;
+        for (int d = 0; d < D; d++)
+        {
+            float xv = xs[((b * H + h) * T + t) * D + d], partner = xs[((b * H + h) * T + t) * D + (d + D / 2) % D];
+            float c = cs[(b * T + t) * D + d], s = ss[(b * T + t) * D + d];
+            float want = d < D / 2 ? xv * c - partner * s : xv * c + partner * s;
+            Assert.Equal(want, got[((b * H + h) * T + t) * D + d], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void SiluMul_OnSplitColumns_MatchesFloat64()
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(23);
+        var both = Tensor.Randn([2, 3, 20]);
+        var parts = both.Split([10, 10], -1);
+        var fast = Functional.SiluMul(parts[0], parts[1]);
+        var reference = Functional.SiluMul(parts[0].To(DType.Float64), parts[1].To(DType.Float64));
+        Assertions.Close(reference.D(), fast.To(DType.Float64).D(), Tol, "silu·up");
+    }
+
+    [Fact]
+    public void AtInference_EachKernelIsOnePass_NoAtenMathRecorded()
+    {
+        using var scope = DisposeScope.Begin();
+        var dir = Directory.CreateTempSubdirectory("ft-kernels");
+        try
+        {
+            var x = Tensor.Randn([2, 4, 1, 8]);
+            var angles = Tensor.Randn([2, 1, 1, 8]);
+            var k = Tensor.Randn([2, 2, 5, 8]);
+            var path = Path.Combine(dir.FullName, "trace.json");
+            using (LibTorch.NoGrad())
+            using (LibTorch.Profile(path))
+            {
+                Functional.RmsNorm(x, Tensor.Ones([8]), 1e-6);
+                Functional.Rope(x, angles, angles);
+                Functional.SiluMul(x, x);
+                Functional.ScaledDotProductAttention(x, k, k, causal: true);
+            }
+            var ops = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+                .Select(e => e.GetProperty("name").GetString()).ToHashSet();
+            foreach (var math in new[] { "aten::pow", "aten::rsqrt", "aten::cat", "aten::neg", "aten::silu", "aten::mul", "aten::bmm", "aten::softmax" })
+                Assert.DoesNotContain(math, ops);
+            Assert.Contains("aten::empty", ops);   // the profile did record: each kernel allocates its output
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Fact]
+    public void UnderAutograd_TheKernelsTakeTheAtenPath_AndGradientsFlow()
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(24);
+        var x = Tensor.Randn([1, 2, 3, 4]);
+        var cos = Tensor.Randn([1, 1, 3, 4]);
+        var sin = Tensor.Randn([1, 1, 3, 4]);
+        var w = Tensor.Randn([4]);
+        var fastRope = Functional.Rope(x, cos, sin).F();
+        var fastNorm = Functional.RmsNorm(x, w, 1e-6).F();
+        var fastSilu = Functional.SiluMul(x, x).F();
+        var xg = x.Detach().RequiresGrad_();
+        var rope = Functional.Rope(xg, cos, sin);
+        var norm = Functional.RmsNorm(xg, w, 1e-6);
+        var silu = Functional.SiluMul(xg, xg);
+        Assertions.Close(fastRope.Select(v => (double)v).ToArray(), rope.Detach().To(DType.Float64).D(), Tol, "rope");
+        Assertions.Close(fastNorm.Select(v => (double)v).ToArray(), norm.Detach().To(DType.Float64).D(), Tol, "norm");
+        Assertions.Close(fastSilu.Select(v => (double)v).ToArray(), silu.Detach().To(DType.Float64).D(), Tol, "silu");
+        (rope.Sum() + norm.Sum() + silu.Sum()).Backward();
+        Assert.NotNull(xg.Grad);
+        Assert.Contains(xg.Grad!.F(), g => g != 0);
+    }
+}
