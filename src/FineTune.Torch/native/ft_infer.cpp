@@ -1,9 +1,11 @@
-// Inference kernels: single-pass CPU loops for the small per-token ops of generation, where libtorch's per-op
-// dispatch costs more than the arithmetic. Each export takes them only when no gradient is needed and the tensors are
-// float32 on the CPU with a contiguous last dimension; otherwise it runs the same math as ATen ops (autograd, CUDA,
-// other dtypes), so training and GPU runs are unchanged. The tests compare both paths (FineTune.Torch.Tests).
+// CPU kernels: single-pass loops for RMSNorm, rotary embedding, silu·up and the decode step's attention, where
+// libtorch's per-op dispatch and intermediate tensors cost more than the arithmetic. They run on float32 CPU tensors
+// with a contiguous last dimension: at inference as plain loops; under autograd, RMSNorm (frozen weight) and rope as
+// custom autograd functions with a loop each way. Anything else (CUDA, other dtypes, a trained norm weight) runs the
+// same math as ATen ops. The tests compare both paths and check the gradients (FineTune.Torch.Tests).
 #include "ft_common.h"
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <cmath>
 #include <limits>
 
@@ -37,31 +39,128 @@ bool fused_enabled() {
 
 }  // namespace
 
+namespace {
+
+// The rows of a float32 tensor whose last dimension is contiguous: (rows, C) with a row stride, as a view when the
+// layout allows it (the model's usual layouts do), else a contiguous copy.
+at::Tensor rows_of(const at::Tensor& t) {
+  const int64_t C = t.size(-1);
+  return t.reshape({-1, C});
+}
+
+// y = w · x · r per row, r = 1 / sqrt(mean(x²) + eps); returns y (rows, C) and r (rows).
+std::pair<at::Tensor, at::Tensor> rms_forward(const at::Tensor& x2, const at::Tensor& w, double eps) {
+  const int64_t R = x2.size(0), C = x2.size(1), stride = x2.stride(0);
+  auto out = at::empty({R, C}, x2.options());
+  auto rs = at::empty({R}, x2.options());
+  const float *s0 = x2.data_ptr<float>(), *ws = w.data_ptr<float>();
+  float *o0 = out.data_ptr<float>(), *r0 = rs.data_ptr<float>();
+  at::parallel_for(0, R, std::max<int64_t>(1, 65536 / C), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+      const float* s = s0 + r * stride;
+      float* o = o0 + r * C;
+      float ss = 0;
+#pragma omp simd reduction(+ : ss)
+      for (int64_t i = 0; i < C; i++) ss += s[i] * s[i];
+      const float scale = 1.0f / std::sqrt(ss / static_cast<float>(C) + static_cast<float>(eps));
+      r0[r] = scale;
+#pragma omp simd
+      for (int64_t i = 0; i < C; i++) o[i] = ws[i] * (s[i] * scale);
+    }
+  });
+  return {out, rs};
+}
+
+// out = x·cos + rotate_half(x)·sin (transpose = false), or its transpose applied to x (the gradient: for each pair
+// (i, i + D/2), gx_i = c_i·g_i + s_{i+h}·g_{i+h} and gx_{i+h} = c_{i+h}·g_{i+h} − s_i·g_i). x (B, H, T, D).
+at::Tensor rope_loop(const at::Tensor& X, const at::Tensor& C, const at::Tensor& S, bool transpose) {
+  const int64_t B = X.size(0), H = X.size(1), Tn = X.size(2), D = X.size(3), half = D / 2;
+  auto c = C.expand({B, H, Tn, D});   // stride 0 where broadcast
+  auto s = S.expand({B, H, Tn, D});
+  auto out = at::empty({B, H, Tn, D}, X.options());
+  const float *xp = X.data_ptr<float>(), *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const auto xs = X.strides(), cs = c.strides(), ss = s.strides();
+  at::parallel_for(0, B * H * Tn, std::max<int64_t>(1, 65536 / D), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      const int64_t b = i / (H * Tn), h = (i / Tn) % H, t = i % Tn;
+      const float* xr = xp + b * xs[0] + h * xs[1] + t * xs[2];
+      const float* cr = cp + b * cs[0] + h * cs[1] + t * cs[2];
+      const float* sr = sp + b * ss[0] + h * ss[1] + t * ss[2];
+      float* o = op + i * D;
+      if (!transpose) {
+        for (int64_t d = 0; d < half; d++) o[d] = xr[d] * cr[d] - xr[d + half] * sr[d];
+        for (int64_t d = half; d < D; d++) o[d] = xr[d] * cr[d] + xr[d - half] * sr[d];
+      } else {
+        for (int64_t d = 0; d < half; d++) o[d] = xr[d] * cr[d] + xr[d + half] * sr[d + half];
+        for (int64_t d = half; d < D; d++) o[d] = xr[d] * cr[d] - xr[d - half] * sr[d - half];
+      }
+    }
+  });
+  return out;
+}
+
+// Training on the CPU in float32: rope as one loop each way (the angles take no gradient).
+struct RopeFunction : public torch::autograd::Function<RopeFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    ctx->save_for_backward({cos, sin});
+    return rope_loop(x, cos, sin, false);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto g = grads[0];
+    if (g.stride(-1) != 1) g = g.contiguous();
+    return {rope_loop(g, saved[0], saved[1], true), at::Tensor(), at::Tensor()};
+  }
+};
+
+// Training on the CPU in float32: RMSNorm with a frozen weight as one loop each way;
+// gx = r·(g·w − x̂·mean(g·w·x̂)) with x̂ = x·r.
+struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
+    auto x2 = rows_of(x);
+    auto [y, r] = rms_forward(x2, w, eps);
+    ctx->save_for_backward({x2, w, r});
+    return y.view(x.sizes());
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto &x2 = saved[0], &w = saved[1], &rs = saved[2];
+    auto g2 = rows_of(grads[0]).contiguous();
+    const int64_t R = x2.size(0), C = x2.size(1), stride = x2.stride(0);
+    auto gx = at::empty({R, C}, x2.options());
+    const float *xp = x2.data_ptr<float>(), *gp = g2.data_ptr<float>(), *wp = w.data_ptr<float>(), *rp = rs.data_ptr<float>();
+    float* op = gx.data_ptr<float>();
+    at::parallel_for(0, R, std::max<int64_t>(1, 65536 / C), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const float *x = xp + r * stride, *g = gp + r * C;
+        float* o = op + r * C;
+        const float rr = rp[r];
+        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t i = 0; i < C; i++) dot += g[i] * wp[i] * x[i];
+        const float k = dot * rr * rr * rr / static_cast<float>(C);
+#pragma omp simd
+        for (int64_t i = 0; i < C; i++) o[i] = rr * g[i] * wp[i] - k * x[i];
+      }
+    });
+    return {gx.view(grads[0].sizes()), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
 // RMSNorm over the last dimension: weight · x / sqrt(mean(x²) + eps), computed in float32 (float64 for float64 input).
 FT_API FtTensor ft_rms_norm(FtTensor x, FtTensor weight, double eps) {
   FT_TRY
   const at::Tensor& in = T(x);
   const at::Tensor& w = T(weight);
-  if (fused_enabled() && !needs_grad({&in, &w}) && cpu_float({&in, &w}) && w.dim() == 1 && w.size(0) == in.size(-1)) {
-    const int64_t C = in.size(-1);
-    auto src = in.reshape({-1, C});   // a view for the usual layouts
-    auto out = at::empty({src.size(0), C}, in.options());
-    const float* ws = w.data_ptr<float>();
-    const int64_t src_row = src.stride(0);
-    const float* s0 = src.data_ptr<float>();
-    float* o0 = out.data_ptr<float>();
-    at::parallel_for(0, src.size(0), std::max<int64_t>(1, 16384 / C), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; r++) {
-        const float* s = s0 + r * src_row;
-        float* o = o0 + r * C;
-        float ss = 0;
-#pragma omp simd reduction(+ : ss)
-        for (int64_t i = 0; i < C; i++) ss += s[i] * s[i];
-        const float scale = 1.0f / std::sqrt(ss / static_cast<float>(C) + static_cast<float>(eps));
-        for (int64_t i = 0; i < C; i++) o[i] = ws[i] * (s[i] * scale);
-      }
-    });
-    return wrap(out.view(in.sizes()));
+  if (fused_enabled() && cpu_float({&in, &w}) && w.dim() == 1 && w.size(0) == in.size(-1) && !needs_grad({&w})) {
+    if (!needs_grad({&in})) {
+      auto y = rms_forward(rows_of(in), w, eps).first;
+      return wrap(y.view(in.sizes()));
+    }
+    return wrap(RmsNormFunction::apply(in, w, eps));
   }
   auto xf = in.to(in.scalar_type() == at::kDouble ? at::kDouble : at::kFloat);
   auto y = xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps);
@@ -77,26 +176,9 @@ FT_API FtTensor ft_rope(FtTensor x, FtTensor cos, FtTensor sin) {
   const at::Tensor& C = T(cos);
   const at::Tensor& S = T(sin);
   TORCH_CHECK(X.dim() == 4 && X.size(-1) % 2 == 0, "rope wants a 4-d x with an even last dimension; got ", ft::describe(X));
-  if (fused_enabled() && !needs_grad({&X, &C, &S}) && cpu_float({&X, &C, &S})) {
-    const int64_t B = X.size(0), H = X.size(1), Tn = X.size(2), D = X.size(3), half = D / 2;
-    auto c = C.expand({B, H, Tn, D});   // stride 0 where broadcast
-    auto s = S.expand({B, H, Tn, D});
-    auto out = at::empty({B, H, Tn, D}, X.options());
-    const float *xp = X.data_ptr<float>(), *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
-    float* op = out.data_ptr<float>();
-    const auto xs = X.strides(), cs = c.strides(), ss = s.strides();
-    at::parallel_for(0, B * H * Tn, std::max<int64_t>(1, 16384 / D), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; i++) {
-        const int64_t b = i / (H * Tn), h = (i / Tn) % H, t = i % Tn;
-        const float* xr = xp + b * xs[0] + h * xs[1] + t * xs[2];
-        const float* cr = cp + b * cs[0] + h * cs[1] + t * cs[2];
-        const float* sr = sp + b * ss[0] + h * ss[1] + t * ss[2];
-        float* o = op + i * D;
-        for (int64_t d = 0; d < half; d++) o[d] = xr[d] * cr[d] - xr[d + half] * sr[d];
-        for (int64_t d = half; d < D; d++) o[d] = xr[d] * cr[d] + xr[d - half] * sr[d];
-      }
-    });
-    return wrap(std::move(out));
+  if (fused_enabled() && cpu_float({&X, &C, &S}) && !needs_grad({&C, &S})) {
+    if (!needs_grad({&X})) return wrap(rope_loop(X, C, S, false));
+    return wrap(RopeFunction::apply(X, C, S));
   }
   auto halves = X.chunk(2, -1);
   auto rotated = at::cat({halves[1].neg(), halves[0]}, -1);
