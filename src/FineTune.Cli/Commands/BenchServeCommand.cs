@@ -28,7 +28,7 @@ public static class BenchServeCommand
 {
     public static Command Create()
     {
-        var requests = new Option<int>("--requests") { Description = "Requests per (adapters, concurrency) cell.", DefaultValueFactory = _ => 64 };
+        var requests = new Option<int>("--requests") { Description = "Requests per (adapters, concurrency) cell (256: a cell lasts about a second even at concurrency 16, where 64 left it to a few hundred milliseconds of a shared machine).", DefaultValueFactory = _ => 256 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each request.", DefaultValueFactory = _ => 32 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens generated in the decode comparison.", DefaultValueFactory = _ => 256 };
         var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
