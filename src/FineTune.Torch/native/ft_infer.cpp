@@ -6,6 +6,7 @@
 #include "ft_common.h"
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -49,12 +50,12 @@ at::Tensor rows_of(const at::Tensor& t) {
 }
 
 // y = w · x · r per row, r = 1 / sqrt(mean(x²) + eps); returns y (rows, C) and r (rows).
-std::pair<at::Tensor, at::Tensor> rms_forward(const at::Tensor& x2, const at::Tensor& w, double eps) {
+std::pair<at::Tensor, at::Tensor> rms_forward(const at::Tensor& x2, const at::Tensor& w, double eps, bool keep_r) {
   const int64_t R = x2.size(0), C = x2.size(1), stride = x2.stride(0);
   auto out = at::empty({R, C}, x2.options());
-  auto rs = at::empty({R}, x2.options());
+  at::Tensor rs = keep_r ? at::empty({R}, x2.options()) : at::Tensor();
   const float *s0 = x2.data_ptr<float>(), *ws = w.data_ptr<float>();
-  float *o0 = out.data_ptr<float>(), *r0 = rs.data_ptr<float>();
+  float *o0 = out.data_ptr<float>(), *r0 = keep_r ? rs.data_ptr<float>() : nullptr;
   at::parallel_for(0, R, std::max<int64_t>(1, 65536 / C), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) {
       const float* s = s0 + r * stride;
@@ -63,7 +64,7 @@ std::pair<at::Tensor, at::Tensor> rms_forward(const at::Tensor& x2, const at::Te
 #pragma omp simd reduction(+ : ss)
       for (int64_t i = 0; i < C; i++) ss += s[i] * s[i];
       const float scale = 1.0f / std::sqrt(ss / static_cast<float>(C) + static_cast<float>(eps));
-      r0[r] = scale;
+      if (r0) r0[r] = scale;
 #pragma omp simd
       for (int64_t i = 0; i < C; i++) o[i] = ws[i] * (s[i] * scale);
     }
@@ -75,12 +76,17 @@ std::pair<at::Tensor, at::Tensor> rms_forward(const at::Tensor& x2, const at::Te
 // (i, i + D/2), gx_i = c_i·g_i + s_{i+h}·g_{i+h} and gx_{i+h} = c_{i+h}·g_{i+h} − s_i·g_i). x (B, H, T, D).
 at::Tensor rope_loop(const at::Tensor& X, const at::Tensor& C, const at::Tensor& S, bool transpose) {
   const int64_t B = X.size(0), H = X.size(1), Tn = X.size(2), D = X.size(3), half = D / 2;
-  auto c = C.expand({B, H, Tn, D});   // stride 0 where broadcast
-  auto s = S.expand({B, H, Tn, D});
+  // Broadcast by stride: 0 along the dimensions cos and sin do not have (no expand call per use).
+  auto bstrides = [&](const at::Tensor& t) {
+    std::array<int64_t, 3> st{};
+    for (int64_t d = 0; d < 3; d++) st[d] = t.size(d) == 1 ? 0 : t.stride(d);
+    return st;
+  };
+  const auto cs = bstrides(C), ss = bstrides(S);
   auto out = at::empty({B, H, Tn, D}, X.options());
-  const float *xp = X.data_ptr<float>(), *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
+  const float *xp = X.data_ptr<float>(), *cp = C.data_ptr<float>(), *sp = S.data_ptr<float>();
   float* op = out.data_ptr<float>();
-  const auto xs = X.strides(), cs = c.strides(), ss = s.strides();
+  const auto xs = X.strides();
   at::parallel_for(0, B * H * Tn, std::max<int64_t>(1, 65536 / D), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; i++) {
       const int64_t b = i / (H * Tn), h = (i / Tn) % H, t = i % Tn;
@@ -98,6 +104,14 @@ at::Tensor rope_loop(const at::Tensor& X, const at::Tensor& C, const at::Tensor&
     }
   });
   return out;
+}
+
+// cos and sin as the loop reads them: 4-d, one shape, each dimension x's or 1 (broadcast), the last x's.
+bool rope_shapes(const at::Tensor& X, const at::Tensor& C, const at::Tensor& S) {
+  if (C.dim() != 4 || C.sizes() != S.sizes() || C.size(3) != X.size(3)) return false;
+  for (int64_t d = 0; d < 3; d++)
+    if (C.size(d) != X.size(d) && C.size(d) != 1) return false;
+  return true;
 }
 
 // Training on the CPU in float32: rope as one loop each way (the angles take no gradient).
@@ -119,7 +133,7 @@ struct RopeFunction : public torch::autograd::Function<RopeFunction> {
 struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
     auto x2 = rows_of(x);
-    auto [y, r] = rms_forward(x2, w, eps);
+    auto [y, r] = rms_forward(x2, w, eps, true);
     ctx->save_for_backward({x2, w, r});
     return y.view(x.sizes());
   }
@@ -157,7 +171,7 @@ FT_API FtTensor ft_rms_norm(FtTensor x, FtTensor weight, double eps) {
   const at::Tensor& w = T(weight);
   if (fused_enabled() && cpu_float({&in, &w}) && w.dim() == 1 && w.size(0) == in.size(-1) && !needs_grad({&w})) {
     if (!needs_grad({&in})) {
-      auto y = rms_forward(rows_of(in), w, eps).first;
+      auto y = rms_forward(rows_of(in), w, eps, false).first;
       return wrap(y.view(in.sizes()));
     }
     return wrap(RmsNormFunction::apply(in, w, eps));
@@ -176,7 +190,7 @@ FT_API FtTensor ft_rope(FtTensor x, FtTensor cos, FtTensor sin) {
   const at::Tensor& C = T(cos);
   const at::Tensor& S = T(sin);
   TORCH_CHECK(X.dim() == 4 && X.size(-1) % 2 == 0, "rope wants a 4-d x with an even last dimension; got ", ft::describe(X));
-  if (fused_enabled() && cpu_float({&X, &C, &S}) && !needs_grad({&C, &S})) {
+  if (fused_enabled() && cpu_float({&X, &C, &S}) && rope_shapes(X, C, S) && !needs_grad({&C, &S})) {
     if (!needs_grad({&X})) return wrap(rope_loop(X, C, S, false));
     return wrap(RopeFunction::apply(X, C, S));
   }

@@ -113,9 +113,21 @@ FT_API FtTensor ft_tril(FtTensor a, int64_t k) { FT_TRY return wrap(T(a).tril(k)
 
 // ---- linear algebra ---------------------------------------------------------------------------
 FT_API FtTensor ft_matmul(FtTensor a, FtTensor b) { FT_TRY return wrap(at::matmul(T(a), T(b))); FT_CATCH(nullptr) }
+// x (…, in) · wᵀ (+ b). A contiguous x of more than two dimensions goes through one mm/addmm on its rows, which is
+// what at::linear does underneath, without its matmul folding and reshapes (half the dispatches of a decode step's
+// projections).
 FT_API FtTensor ft_linear(FtTensor x, FtTensor w, FtTensor b) {
   FT_TRY
-  return wrap(b ? at::linear(T(x), T(w), T(b)) : at::linear(T(x), T(w)));
+  const at::Tensor& X = T(x);
+  const at::Tensor& W = T(w);
+  if (X.dim() > 2 && X.is_contiguous() && W.dim() == 2) {
+    auto sizes = X.sizes().vec();
+    auto x2 = X.view({-1, sizes.back()});
+    auto y = b ? at::addmm(T(b), x2, W.t()) : at::mm(x2, W.t());
+    sizes.back() = W.size(0);
+    return wrap(y.view(sizes));
+  }
+  return wrap(b ? at::linear(X, W, T(b)) : at::linear(X, W));
   FT_CATCH(nullptr)
 }
 FT_API FtTensor ft_outer(FtTensor a, FtTensor b) { FT_TRY return wrap(at::outer(T(a), T(b))); FT_CATCH(nullptr) }
