@@ -186,10 +186,11 @@ FT_API FtTensor ft_dropout(FtTensor a, double p, int train) { FT_TRY return wrap
 // RMSNorm, rope and silu·up live in ft_infer.cpp, beside their inference fast paths.
 
 // ---- attention --------------------------------------------------------------------------------
-// q (B, H, T, D); k, v (B, KV, S, D) with H a multiple of KV (grouped-query attention: k/v heads are
-// repeated). mask: optional bool (true = may attend) or additive float, broadcastable to (B, H, T, S).
-// causal: query t sees keys up to S - T + t (bottom-right aligned, so it also holds with a KV cache).
-// scale <= 0 means 1/sqrt(D). Uses the fused kernel of libtorch 2.x when present.
+// q (B, H, T, D); k, v (B, KV, S, D) with H a multiple of KV (grouped-query attention: query head h reads
+// key/value head h / (H / KV)). mask: optional bool (true = may attend) or additive float, broadcastable to
+// (B, H, T, S). causal: query t sees keys up to S - T + t (bottom-right aligned, so it also holds with a KV cache).
+// scale <= 0 means 1/sqrt(D). The decode step at inference takes the loop of ft_infer.cpp; otherwise libtorch 2.x's
+// fused kernel (keys and values repeated per query head), or on 1.13 one baddbmm per key/value head group.
 FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, double dropout, int causal, double scale) {
   FT_TRY
   at::Tensor Q = T(q), K = T(k), V = T(v);
