@@ -75,6 +75,18 @@ public static class LibTorch
         }
     }
 
+    /// <summary>
+    /// The native float32 CPU kernel for products of 1 to 16 rows by a weight (a decode step's projections; native/ft_gemm.cpp)
+    /// in use for the whole process: the best set this CPU runs unless changed. OpenBLAS takes every other product.
+    /// </summary>
+    public static SmallMatmulKernel SmallMatmul => (SmallMatmulKernel)Native.ft_small_matmul_isa(-1);
+
+    /// <summary>Uses <paramref name="kernel"/> from now on (tests compare each against float64); false when this CPU cannot run it.</summary>
+    public static bool TryUseSmallMatmul(SmallMatmulKernel kernel) => Native.ft_small_matmul_isa((int)kernel) >= 0;
+
+    /// <summary>The best <see cref="SmallMatmulKernel"/> this CPU runs.</summary>
+    public static SmallMatmulKernel BestSmallMatmul => (SmallMatmulKernel)Native.ft_small_matmul_best();
+
     /// <summary>Disables gradient recording on this thread until disposed (torch.no_grad()).</summary>
     public static IDisposable NoGrad() => new GradMode(false);
 
@@ -115,4 +127,13 @@ public static class LibTorch
         GC.KeepAlive(parameters);
         return total;
     }
+}
+
+/// <summary>Which build of the small-product kernel runs (<see cref="LibTorch.SmallMatmul"/>).</summary>
+public enum SmallMatmulKernel
+{
+    /// <summary>Off: OpenBLAS (through at::mm) takes every product.</summary>
+    None = 0,
+    Avx2 = 1,
+    Avx512 = 2,
 }

@@ -25,8 +25,9 @@ public static class BenchGenerateCommand
         var threads = new Option<int?>("--threads");
         var python = new Option<string>("--python") { DefaultValueFactory = _ => "/usr/bin/python3" };
         var noReference = new Option<bool>("--no-reference");
+        var trace = new Option<string?>("--trace") { Description = "After the timed runs, record one more generation of ours with libtorch's profiler into this Chrome trace file, and print its ops by time." };
         var cmd = new Command("generate", "Prefill and decode tokens/s, beside plain PyTorch eager on the same checkpoint.")
-            { model, config, batch, prompt, newTokens, repetitions, threads, python, noReference };
+            { model, config, batch, prompt, newTokens, repetitions, threads, python, noReference, trace };
         cmd.SetAction(pr =>
         {
             int b = pr.GetValue(batch), p = pr.GetValue(prompt), n = pr.GetValue(newTokens), reps = pr.GetValue(repetitions);
@@ -73,6 +74,12 @@ public static class BenchGenerateCommand
                         return (reference["prefill_tokens_per_s"]!.GetValue<double>(), reference["decode_tokens_per_s"]?.GetValue<double>());
                     });
                 if (error is not null) Console.Error.WriteLine($"reference: {error}");
+                if (pr.GetValue(trace) is { } tracePath)
+                {
+                    using (LibTorch.Profile(tracePath)) bench.Measure();
+                    Console.WriteLine($"three generations of ours, recorded in {tracePath}:");
+                    TraceSummary.Print(TraceSummary.Read(tracePath));
+                }
                 var prefill = Figure.Of(ours.Select(r => r.Prefill).ToList());
                 var decode = Figure.Of(ours.Select(r => r.Decode ?? 0).ToList());
                 var done = theirs.Where(r => r.Prefill > 0).ToList();

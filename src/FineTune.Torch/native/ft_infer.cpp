@@ -29,7 +29,12 @@ bool cpu_float(std::initializer_list<const at::Tensor*> ts) {
   return true;
 }
 
-// The fast paths can be turned off (FINETUNE_FUSED_KERNELS=0) to compare against the ATen ops.
+using ft::fused_enabled;
+
+}  // namespace
+
+namespace ft {
+
 bool fused_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("FINETUNE_FUSED_KERNELS");
@@ -38,7 +43,7 @@ bool fused_enabled() {
   return on;
 }
 
-}  // namespace
+}  // namespace ft
 
 namespace {
 

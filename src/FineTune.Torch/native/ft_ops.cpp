@@ -120,6 +120,16 @@ FT_API FtTensor ft_linear(FtTensor x, FtTensor w, FtTensor b) {
   FT_TRY
   const at::Tensor& X = T(x);
   const at::Tensor& W = T(w);
+  if (X.dim() >= 1 && W.dim() == 2 && X.numel() > 0 && X.numel() / X.size(-1) <= 16) {
+    // Few rows (a decode step): ft_gemm.cpp's kernel where it applies.
+    auto x2 = X.dim() == 2 ? X : X.reshape({-1, X.size(-1)});
+    at::Tensor y;
+    if (ft::small_linear(x2, W, b ? &T(b) : nullptr, y)) {
+      auto sizes = X.sizes().vec();
+      sizes.back() = W.size(0);
+      return wrap(y.view(sizes));
+    }
+  }
   if (X.dim() > 2 && X.is_contiguous() && W.dim() == 2) {
     auto sizes = X.sizes().vec();
     auto x2 = X.view({-1, sizes.back()});
@@ -191,6 +201,32 @@ FT_API FtTensor ft_dropout(FtTensor a, double p, int train) { FT_TRY return wrap
 // (B, H, T, S). causal: query t sees keys up to S - T + t (bottom-right aligned, so it also holds with a KV cache).
 // scale <= 0 means 1/sqrt(D). The decode step at inference takes the loop of ft_infer.cpp; otherwise libtorch 2.x's
 // fused kernel (keys and values repeated per query head), or on 1.13 one baddbmm per key/value head group.
+#if !(TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
+namespace {
+// The additive causal bias (0 where query t may see key s, −inf elsewhere, bottom-right aligned) for rep stacked copies
+// of Tq query rows over S keys: (rep·Tq, S). The last one asked for on this thread is kept (up to 16 MiB) and handed
+// out again; no caller writes into it.
+at::Tensor causal_bias(const at::TensorOptions& options, int64_t rep, int64_t Tq, int64_t S) {
+  struct Kept {
+    int64_t rep = 0, Tq = 0, S = 0;
+    at::ScalarType dtype = at::kFloat;
+    at::Device device = at::kCPU;
+    at::Tensor bias;
+  };
+  thread_local Kept kept;
+  if (kept.bias.defined() && kept.rep == rep && kept.Tq == Tq && kept.S == S && kept.dtype == options.dtype().toScalarType() &&
+      kept.device == options.device())
+    return kept.bias;
+  auto allowed = at::ones({Tq, S}, options.dtype(at::kBool)).tril(S - Tq);
+  auto one = at::zeros({Tq, S}, options).masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  auto bias = one.unsqueeze(0).expand({rep, Tq, S}).reshape({rep * Tq, S});
+  if (bias.numel() * bias.element_size() <= (16 << 20))
+    kept = Kept{rep, Tq, S, options.dtype().toScalarType(), options.device(), bias};
+  return bias;
+}
+}  // namespace
+#endif
+
 FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, double dropout, int causal, double scale) {
   FT_TRY
   at::Tensor Q = T(q), K = T(k), V = T(v);
@@ -231,6 +267,18 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
   // queries, so keys and values are never repeated; the scale and the masks enter the score matmul as its alpha and
   // its added bias (baddbmm), so there is no separate scaling, masked_fill or their backward passes.
   const auto neg_inf = -std::numeric_limits<float>::infinity();
+  auto q3 = Q.reshape({B * KV, rep * Tq, D});                  // heads kv·rep … kv·rep + rep − 1 together
+  auto kt = K.reshape({B * KV, S, D}).transpose(1, 2);          // (B·KV, D, S)
+  auto v3 = V.reshape({B * KV, S, Dv});
+  at::Tensor att;
+  if (causal_rows && !m.has_value()) {
+    // Causality alone: the bias of one key/value group's rep·Tq query rows, shared by every group and kept from one
+    // call to the next (the layers of a forward pass, the steps of training), so no mask is built per call.
+    att = at::baddbmm(causal_bias(Q.options(), rep, Tq, S).expand({B * KV, rep * Tq, S}), q3, kt, 1.0, sc);
+    att = at::softmax(att, -1);
+    if (dropout > 0) att = at::dropout(att, dropout, true);
+    return wrap(at::bmm(att, v3).view({B, KV, rep, Tq, Dv}).view({B, H, Tq, Dv}));
+  }
   at::Tensor bias;   // additive, broadcastable to (B, H, Tq, S); undefined when nothing is masked
   if (causal_rows) {
     auto allowed = at::ones({Tq, S}, Q.options().dtype(at::kBool)).tril(S - Tq);   // bottom-right aligned
@@ -242,10 +290,6 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
         : m->to(Q.scalar_type());
     bias = bias.defined() ? mb + bias : mb;
   }
-  auto q3 = Q.reshape({B * KV, rep * Tq, D});                  // heads kv·rep … kv·rep + rep − 1 together
-  auto kt = K.reshape({B * KV, S, D}).transpose(1, 2);          // (B·KV, D, S)
-  auto v3 = V.reshape({B * KV, S, Dv});
-  at::Tensor att;
   if (bias.defined()) {
     while (bias.dim() < 4) bias = bias.unsqueeze(0);
     const int64_t bb = bias.size(0), bh = bias.size(1);
