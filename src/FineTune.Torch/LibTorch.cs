@@ -76,16 +76,17 @@ public static class LibTorch
     }
 
     /// <summary>
-    /// The native float32 CPU kernel for products of 1 to 16 rows by a weight (a decode step's projections; native/ft_gemm.cpp)
-    /// in use for the whole process: the best set this CPU runs unless changed. OpenBLAS takes every other product.
+    /// Which build of the native float32 CPU vector kernels runs, for the whole process (native/ft_simd.cpp: products of 1
+    /// to 16 rows by a weight, as a decode step's projections are, and silu·up): the best this CPU runs unless changed.
+    /// With <see cref="CpuVectorIsa.None"/>, OpenBLAS and ATen take those too.
     /// </summary>
-    public static SmallMatmulKernel SmallMatmul => (SmallMatmulKernel)Native.ft_small_matmul_isa(-1);
+    public static CpuVectorIsa VectorIsa => (CpuVectorIsa)Native.ft_vector_isa(-1);
 
-    /// <summary>Uses <paramref name="kernel"/> from now on (tests compare each against float64); false when this CPU cannot run it.</summary>
-    public static bool TryUseSmallMatmul(SmallMatmulKernel kernel) => Native.ft_small_matmul_isa((int)kernel) >= 0;
+    /// <summary>Uses <paramref name="isa"/> from now on (tests compare each against float64); false when this CPU cannot run it.</summary>
+    public static bool TryUseVectorIsa(CpuVectorIsa isa) => Native.ft_vector_isa((int)isa) >= 0;
 
-    /// <summary>The best <see cref="SmallMatmulKernel"/> this CPU runs.</summary>
-    public static SmallMatmulKernel BestSmallMatmul => (SmallMatmulKernel)Native.ft_small_matmul_best();
+    /// <summary>The best <see cref="CpuVectorIsa"/> this CPU runs.</summary>
+    public static CpuVectorIsa BestVectorIsa => (CpuVectorIsa)Native.ft_vector_isa_best();
 
     /// <summary>Disables gradient recording on this thread until disposed (torch.no_grad()).</summary>
     public static IDisposable NoGrad() => new GradMode(false);
@@ -129,10 +130,10 @@ public static class LibTorch
     }
 }
 
-/// <summary>Which build of the small-product kernel runs (<see cref="LibTorch.SmallMatmul"/>).</summary>
-public enum SmallMatmulKernel
+/// <summary>Which build of the native vector kernels runs (<see cref="LibTorch.VectorIsa"/>).</summary>
+public enum CpuVectorIsa
 {
-    /// <summary>Off: OpenBLAS (through at::mm) takes every product.</summary>
+    /// <summary>Off: OpenBLAS and ATen take what the kernels would.</summary>
     None = 0,
     Avx2 = 1,
     Avx512 = 2,

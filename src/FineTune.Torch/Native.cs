@@ -135,8 +135,8 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ft_is_grad_enabled();
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int ft_profile_begin(string path);
     [LibraryImport(Lib)] internal static partial int ft_profile_end();
-    [LibraryImport(Lib)] internal static partial int ft_small_matmul_isa(int request);
-    [LibraryImport(Lib)] internal static partial int ft_small_matmul_best();
+    [LibraryImport(Lib)] internal static partial int ft_vector_isa(int request);
+    [LibraryImport(Lib)] internal static partial int ft_vector_isa_best();
     [LibraryImport(Lib)] internal static partial int ft_adamw_step(nint* parameters, nint* expAvg, nint* expAvgSq, int n, double lr,
         double beta1, double beta2, double eps, double weightDecay, long step);
     [LibraryImport(Lib)] internal static partial int ft_clip_grad_norm(nint* parameters, int n, double maxNorm, double* total);

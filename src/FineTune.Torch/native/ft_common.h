@@ -29,13 +29,16 @@ inline void sync_threads() {
   }
 }
 
-// The native CPU kernels (ft_infer.cpp, ft_gemm.cpp) can be turned off with FINETUNE_FUSED_KERNELS=0, to compare
+// The native CPU kernels (ft_infer.cpp, ft_simd.cpp) can be turned off with FINETUNE_FUSED_KERNELS=0, to compare
 // against the ATen ops.
 bool fused_enabled();
 
 // x2 (M, K) · wᵀ (+ bias) for a float32 CPU x2 of 1..16 rows, w (N, K) with contiguous rows, no gradient asked
-// (ft_gemm.cpp): fills out and returns true, or returns false for anything it does not take.
+// (ft_simd.cpp): fills out and returns true, or returns false for anything it does not take.
 bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out);
+
+// silu(g)·u for float32 CPU g, u of one shape with a contiguous last dimension, no gradient asked (ft_simd.cpp).
+bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out);
 
 inline at::Tensor& T(FtTensor h) { return *static_cast<at::Tensor*>(h); }
 inline FtTensor wrap(at::Tensor&& t) { return new at::Tensor(std::move(t)); }

@@ -211,27 +211,11 @@ FT_API FtTensor ft_silu_mul(FtTensor gate, FtTensor up) {
   const at::Tensor& G = T(gate);
   const at::Tensor& U = T(up);
   if (fused_enabled() && !needs_grad({&G, &U}) && cpu_float({&G, &U}) && G.sizes() == U.sizes()) {
-    // Beyond a few rows ATen's vectorized silu wins over this scalar exp; the product then goes in place.
-    if (G.numel() > 32768) {
-      auto out = at::silu(G);
-      out.mul_(U);
-      return wrap(std::move(out));
-    }
-    const int64_t I = G.size(-1);
-    auto g2 = G.reshape({-1, I});
-    auto u2 = U.reshape({-1, I});
-    auto out = at::empty({g2.size(0), I}, G.options());
-    const float *gp = g2.data_ptr<float>(), *up = u2.data_ptr<float>();
-    float* op = out.data_ptr<float>();
-    const int64_t gr = g2.stride(0), ur = u2.stride(0);
-    at::parallel_for(0, g2.size(0), std::max<int64_t>(1, 16384 / I), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; r++)
-        for (int64_t i = 0; i < I; i++) {
-          const float a = gp[r * gr + i];
-          op[r * I + i] = a / (1.0f + std::exp(-a)) * up[r * ur + i];
-        }
-    });
-    return wrap(out.view(G.sizes()));
+    at::Tensor out;
+    if (ft::silu_mul_simd(G, U, out)) return wrap(std::move(out));
+    auto s = at::silu(G);
+    s.mul_(U);
+    return wrap(std::move(s));
   }
   return wrap(at::silu(G) * U);
   FT_CATCH(nullptr)

@@ -121,7 +121,7 @@ FT_API FtTensor ft_linear(FtTensor x, FtTensor w, FtTensor b) {
   const at::Tensor& X = T(x);
   const at::Tensor& W = T(w);
   if (X.dim() >= 1 && W.dim() == 2 && X.numel() > 0 && X.numel() / X.size(-1) <= 16) {
-    // Few rows (a decode step): ft_gemm.cpp's kernel where it applies.
+    // Few rows (a decode step): ft_simd.cpp's kernel where it applies.
     auto x2 = X.dim() == 2 ? X : X.reshape({-1, X.size(-1)});
     at::Tensor y;
     if (ft::small_linear(x2, W, b ? &T(b) : nullptr, y)) {

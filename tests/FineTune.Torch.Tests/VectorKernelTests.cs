@@ -1,31 +1,33 @@
 namespace FineTune.Torch.Tests;
 
 /// <summary>
-/// The native kernel for products of 1 to 16 rows (native/ft_gemm.cpp), taken by <see cref="Functional.Linear"/> at
-/// inference on float32 CPU tensors: against float64 ATen for every kernel build this CPU runs, over row counts that
-/// cover each tile size and the row limit, K with and without a vector tail, N with and without a block tail, weight
-/// row slices of a fused matrix, strided input rows and a bias; and the cases it must leave to ATen.
+/// The native vector kernels (native/ft_simd.cpp) on float32 CPU tensors at inference, against float64 ATen for every
+/// build this CPU runs. The product of 1 to 16 rows, taken by <see cref="Functional.Linear"/>: row counts that cover each
+/// tile size and the row limit, K with and without a vector tail, N with and without a block tail, weight row slices of
+/// a fused matrix, strided input rows and a bias; and the cases it must leave to ATen. silu·up, taken by
+/// <see cref="Functional.SiluMul"/>: row lengths with and without a tail, split columns, arguments far into both tails
+/// of the exponential.
 /// </summary>
-public class SmallMatmulTests
+public class VectorKernelTests
 {
     // Float32 dot products of K terms of size ~1 against float64: |error| ≤ K·eps·Σ|xᵢwᵢ| grows like √K in practice.
     private static double Tol(long k) => 1e-6 * Math.Sqrt(k) * 4 + 1e-6;
 
-    public static TheoryData<SmallMatmulKernel> Kernels()
+    public static TheoryData<CpuVectorIsa> Kernels()
     {
-        var data = new TheoryData<SmallMatmulKernel>();
-        foreach (var k in new[] { SmallMatmulKernel.Avx2, SmallMatmulKernel.Avx512 })
-            if (k <= LibTorch.BestSmallMatmul) data.Add(k);
-        if (data.Count == 0) data.Add(SmallMatmulKernel.None);   // a CPU without AVX2: the ATen path, still checked
+        var data = new TheoryData<CpuVectorIsa>();
+        foreach (var k in new[] { CpuVectorIsa.Avx2, CpuVectorIsa.Avx512 })
+            if (k <= LibTorch.BestVectorIsa) data.Add(k);
+        if (data.Count == 0) data.Add(CpuVectorIsa.None);   // a CPU without AVX2: the ATen path, still checked
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void EachShape_MatchesFloat64(SmallMatmulKernel kernel)
+    public void EachShape_MatchesFloat64(CpuVectorIsa kernel)
     {
-        var before = LibTorch.SmallMatmul;
-        Assert.True(LibTorch.TryUseSmallMatmul(kernel));
+        var before = LibTorch.VectorIsa;
+        Assert.True(LibTorch.TryUseVectorIsa(kernel));
         try
         {
             using var scope = DisposeScope.Begin();
@@ -49,7 +51,44 @@ public class SmallMatmulTests
         }
         finally
         {
-            LibTorch.TryUseSmallMatmul(before);
+            LibTorch.TryUseVectorIsa(before);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void SiluMul_MatchesFloat64(CpuVectorIsa isa)
+    {
+        var before = LibTorch.VectorIsa;
+        Assert.True(LibTorch.TryUseVectorIsa(isa));
+        try
+        {
+            using var scope = DisposeScope.Begin();
+            using var noGrad = LibTorch.NoGrad();
+            LibTorch.ManualSeed(34);
+            foreach (long rows in new long[] { 1, 3, 64 })
+            foreach (long width in new long[] { 1, 7, 16, 17, 688 })
+            {
+                var both = Tensor.Randn([rows, 2 * width]) * 6;                    // gate and up side by side, as the model splits them
+                var parts = both.Split([width, width], -1);
+                var y = Functional.SiluMul(parts[0], parts[1]);
+                var reference = Functional.SiluMul(parts[0].To(DType.Float64), parts[1].To(DType.Float64)).D();
+                var got = y.To(DType.Float64).D();
+                for (int i = 0; i < got.Length; i++)
+                    Assert.True(Math.Abs(got[i] - reference[i]) <= 2e-6 * Math.Max(1, Math.Abs(reference[i])),
+                        $"{isa} rows {rows} width {width} [{i}]: expected {reference[i]:R}, got {got[i]:R}");
+            }
+            // Far into the tails: e^−a overflows (a ≪ 0: silu → −0) or vanishes (a ≫ 0: silu → a).
+            var tails = Tensor.From(new float[] { -200, -104, -88, -87, -20, -1e-3f, 0, 1e-3f, 20, 87, 88, 104, 200, 1e-30f, -1e-30f, 3 });
+            var ones = Tensor.Ones([16]);
+            var t = Functional.SiluMul(tails, ones).F();
+            var tRef = Functional.SiluMul(tails.To(DType.Float64), ones.To(DType.Float64)).D();
+            for (int i = 0; i < 16; i++)
+                Assert.True(Math.Abs(t[i] - tRef[i]) <= 2e-6 * Math.Max(1e-30, Math.Abs(tRef[i])) + 1e-37, $"{isa} tail [{i}]: expected {tRef[i]:R}, got {t[i]:R}");
+        }
+        finally
+        {
+            LibTorch.TryUseVectorIsa(before);
         }
     }
 
@@ -74,7 +113,7 @@ public class SmallMatmulTests
             Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(64), "decode step");
             var ops = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
                 .Select(e => e.GetProperty("name").GetString()).ToHashSet();
-            if (LibTorch.SmallMatmul != SmallMatmulKernel.None)
+            if (LibTorch.VectorIsa != CpuVectorIsa.None)
                 foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
                     Assert.DoesNotContain(blas, ops);
         }
@@ -126,13 +165,13 @@ public class SmallMatmulTests
     [Fact]
     public void AKernelTheCpuLacks_IsRefused_AndNothingChanges()
     {
-        var before = LibTorch.SmallMatmul;
-        Assert.Equal(LibTorch.BestSmallMatmul, before);   // the default is the best this CPU runs
-        if (LibTorch.BestSmallMatmul < SmallMatmulKernel.Avx512)
-            Assert.False(LibTorch.TryUseSmallMatmul(SmallMatmulKernel.Avx512));
-        Assert.True(LibTorch.TryUseSmallMatmul(SmallMatmulKernel.None));
-        Assert.Equal(SmallMatmulKernel.None, LibTorch.SmallMatmul);
-        Assert.True(LibTorch.TryUseSmallMatmul(before));
-        Assert.Equal(before, LibTorch.SmallMatmul);
+        var before = LibTorch.VectorIsa;
+        Assert.Equal(LibTorch.BestVectorIsa, before);   // the default is the best this CPU runs
+        if (LibTorch.BestVectorIsa < CpuVectorIsa.Avx512)
+            Assert.False(LibTorch.TryUseVectorIsa(CpuVectorIsa.Avx512));
+        Assert.True(LibTorch.TryUseVectorIsa(CpuVectorIsa.None));
+        Assert.Equal(CpuVectorIsa.None, LibTorch.VectorIsa);
+        Assert.True(LibTorch.TryUseVectorIsa(before));
+        Assert.Equal(before, LibTorch.VectorIsa);
     }
 }

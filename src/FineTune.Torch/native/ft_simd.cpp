@@ -1,14 +1,20 @@
-// A float32 CPU matmul for few rows: y (M, N) = x (M, K) · wᵀ (+ bias), w (N, K), the shape of a linear layer at a
-// decode step (M = the batch's rows, 1 to 16). OpenBLAS runs such products far below its large-M rate on this kind of
+// Kernels written for AVX-512 and AVX2 (with FMA), chosen at run time by what the CPU runs; a CPU with neither, or any
+// case a kernel does not take, gets the ATen op. Two of them:
+//
+// A float32 matmul for few rows: y (M, N) = x (M, K) · wᵀ (+ bias), w (N, K), the shape of a linear layer at a decode
+// step (M = the batch's rows, 1 to 16). OpenBLAS runs such products far below its large-M rate on this kind of
 // machine: x·wᵀ with K = 256, N = 4,096 took 210 µs at M = 1 and 450 µs at M = 4 on 2 threads (6 and 19 GFLOP/s),
 // where M = 256 reached 130 GFLOP/s. Here each tile of up to 4 rows of x and a few rows of w keeps every dot product
 // in a vector register, reads each w row once per 4 rows of x, and sums the lanes at the end; the K tail is a masked
-// load. Built for AVX-512 and AVX2 (with FMA) and chosen at run time; a CPU with neither, or any other case, takes
-// at::mm. The summation order differs from OpenBLAS's, so results agree to float32 rounding, not bit for bit.
+// load. The summation order differs from OpenBLAS's, so results agree to float32 rounding, not bit for bit.
+//
+// silu(g)·u, the SwiGLU product, with a vector exp (Cephes' expf polynomial on a range-reduced argument, within 2 ulp):
+// ATen's silu and mul are two passes and two parallel regions.
 #include "ft_common.h"
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 #include <atomic>
+#include <cmath>
 
 namespace {
 
@@ -57,6 +63,41 @@ void tile512(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K
     #pragma GCC unroll 16
     for (int j = 0; j < NB; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]) + (bias ? bias[j] : 0.0f);
 }
+
+// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by Cephes' expf polynomial, times 2^n (scalef, which also gives 0 and inf
+// past the float range).
+inline __m512 exp512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+  x = _mm512_min_ps(x, _mm512_set1_ps(89.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(y, n);
+}
+
+// o[i] = g[i] / (1 + e^−g[i]) · u[i] for i < n.
+void silu_mul512(const float* g, const float* u, float* o, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 a = _mm512_loadu_ps(g + i);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), a));
+    _mm512_storeu_ps(o + i, _mm512_mul_ps(_mm512_div_ps(a, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + i)));
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 a = _mm512_maskz_loadu_ps(m, g + i);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), a));
+    _mm512_mask_storeu_ps(o + i, m, _mm512_mul_ps(_mm512_div_ps(a, _mm512_add_ps(one, e)), _mm512_maskz_loadu_ps(m, u + i)));
+  }
+}
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
@@ -96,6 +137,35 @@ void tile256(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K
       for (int64_t t = k; t < K; t++) s += x[i * ldx + t] * w[j * ldw + t];
       y[i * ldy + j] = s + (bias ? bias[j] : 0.0f);
     }
+}
+
+// e^x as exp512, with 2^n built in the exponent bits (x clamped so that n stays a normal float's exponent).
+inline __m256 exp256(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+  x = _mm256_min_ps(x, _mm256_set1_ps(88.3f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
+}
+
+void silu_mul256(const float* g, const float* u, float* o, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 a = _mm256_loadu_ps(g + i);
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), a));
+    _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_div_ps(a, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+  }
+  for (; i < n; i++) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 #pragma GCC pop_options
 
@@ -168,12 +238,31 @@ bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* b
   return true;
 }
 
+bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out) {
+  int isa = g_isa.load(std::memory_order_relaxed);
+  if (isa < 0) isa = best_isa();
+  if (isa == 0 || !fused_enabled() || g.dim() == 0 || g.sizes() != u.sizes() || g.stride(-1) != 1 || u.stride(-1) != 1) return false;
+  const int64_t I = g.size(-1);
+  auto g2 = g.reshape({-1, I});
+  auto u2 = u.reshape({-1, I});
+  out = at::empty({g2.size(0), I}, g.options());
+  const float *gp = g2.data_ptr<float>(), *up = u2.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t gr = g2.stride(0), ur = u2.stride(0);
+  auto row = isa == 2 ? silu_mul512 : silu_mul256;
+  at::parallel_for(0, g2.size(0), std::max<int64_t>(1, 16384 / std::max<int64_t>(I, 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) row(gp + r * gr, up + r * ur, op + r * I, I);
+  });
+  out = out.view(g.sizes());
+  return true;
+}
+
 }  // namespace ft
 
-// The kernel set in use: request -1 asks only; 0 turns the kernel off (at::mm everywhere), 1 AVX2, 2 AVX-512, 3 the
+// The kernel set in use: request -1 asks only; 0 turns the kernels off (OpenBLAS and ATen everywhere), 1 AVX2, 2 AVX-512, 3 the
 // best this CPU runs. Returns the set now in use (0, 1, 2), or -2 when the CPU cannot run the one requested. For
 // tests, which check each set the CPU runs against float64.
-FT_API int ft_small_matmul_isa(int request) {
+FT_API int ft_vector_isa(int request) {
   if (request == 3) request = best_isa();
   if (request >= 0) {
     if (request > best_isa()) return -2;
@@ -184,4 +273,4 @@ FT_API int ft_small_matmul_isa(int request) {
 }
 
 // The best set this CPU runs (2 AVX-512, 1 AVX2, 0 none).
-FT_API int ft_small_matmul_best() { return best_isa(); }
+FT_API int ft_vector_isa_best() { return best_isa(); }
