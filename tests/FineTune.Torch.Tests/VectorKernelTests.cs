@@ -4,7 +4,8 @@ namespace FineTune.Torch.Tests;
 /// The native vector kernels (native/ft_simd.cpp) on float32 CPU tensors at inference, against float64 ATen for every
 /// build this CPU runs. The product of 1 to 16 rows, taken by <see cref="Functional.Linear"/>: row counts that cover each
 /// tile size and the row limit, K with and without a vector tail, N with and without a block tail, weight row slices of
-/// a fused matrix, strided input rows and a bias; and the cases it must leave to ATen. silu·up, taken by
+/// a fused matrix, strided input rows and a bias; and the cases it must leave to ATen; and the same kernel adding a LoRA
+/// update into a column slice in place (<see cref="Tensor.AddMmInPlace"/>). silu·up, taken by
 /// <see cref="Functional.SiluMul"/>: row lengths with and without a tail, split columns, arguments far into both tails
 /// of the exponential.
 /// </summary>
@@ -47,6 +48,41 @@ public class VectorKernelTests
                 var reference = Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b?.To(DType.Float64));
                 Assert.Equal([m, n], y.Shape);
                 Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(k), $"{kernel} m{m} k{k} n{n} bias {withBias}");
+            }
+        }
+        finally
+        {
+            LibTorch.TryUseVectorIsa(before);
+        }
+    }
+
+    /// <summary>A LoRA update at a decode step: y's columns += scaling · t·Bᵀ, in place, y a column slice of a fused output.</summary>
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void AddMmInPlace_IntoColumns_MatchesFloat64(CpuVectorIsa isa)
+    {
+        var before = LibTorch.VectorIsa;
+        Assert.True(LibTorch.TryUseVectorIsa(isa));
+        try
+        {
+            using var scope = DisposeScope.Begin();
+            using var noGrad = LibTorch.NoGrad();
+            LibTorch.ManualSeed(35);
+            foreach (long m in new long[] { 1, 4, 9, 16, 17 })
+            foreach (long r in new long[] { 1, 8, 72 })
+            foreach (long n in new long[] { 5, 64 })
+            {
+                var whole = Tensor.Randn([m, n + 10]);
+                var expected = whole.To(DType.Float64);
+                var t = Tensor.Randn([m, r]);
+                var b = Tensor.Randn([n, r]);
+                using (var cols = whole.Narrow(1, 4, n))
+                using (var bt = b.T)
+                    cols.AddMmInPlace(t, bt, 1, 0.5);
+                using (var cols = expected.Narrow(1, 4, n))
+                using (var bt = b.To(DType.Float64).T)
+                    cols.AddMmInPlace(t.To(DType.Float64), bt, 1, 0.5);
+                Assertions.Close(expected.D(), whole.To(DType.Float64).D(), Tol(r), $"{isa} m{m} r{r} n{n}");   // the other columns untouched too
             }
         }
         finally

@@ -37,6 +37,10 @@ bool fused_enabled();
 // (ft_simd.cpp): fills out and returns true, or returns false for anything it does not take.
 bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out);
 
+// self (M, N) += alpha · m1 (M, K) · wᵀ in place, w (N, K), under the same conditions as small_linear (ft_simd.cpp); false
+// for anything it does not take, and self is then untouched.
+bool small_addmm_(at::Tensor& self, const at::Tensor& m1, const at::Tensor& w, double alpha);
+
 // silu(g)·u for float32 CPU g, u of one shape with a contiguous last dimension, no gradient asked (ft_simd.cpp).
 bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out);
 

@@ -313,6 +313,10 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
 // self = beta·self + alpha·(m1 @ m2), in place (2-d). LoRA adds its update into the base output this way:
 // one GEMM with the scaling folded in, no temporary and no extra passes over the output.
 FT_API int ft_addmm_(FtTensor self, FtTensor m1, FtTensor m2, double beta, double alpha) {
-  FT_TRY T(self).addmm_(T(m1), T(m2), beta, alpha); return 0;
+  FT_TRY
+  // A LoRA update at a decode step (few rows of m1, m2 = Bᵀ of a B with contiguous rows): ft_simd.cpp's kernel.
+  if (beta == 1 && T(m2).dim() == 2 && ft::small_addmm_(T(self), T(m1), T(m2).t(), alpha)) return 0;
+  T(self).addmm_(T(m1), T(m2), beta, alpha);
+  return 0;
   FT_CATCH(-1)
 }

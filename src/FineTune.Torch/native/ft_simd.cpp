@@ -18,8 +18,15 @@
 
 namespace {
 
+// What a tile writes: y = alpha·(x·wᵀ) + bias, or y += alpha·(x·wᵀ) (accumulate; no bias then).
+struct Store {
+  float alpha;
+  bool accumulate;
+  inline float operator()(float y, float dot, float bias) const { return accumulate ? y + alpha * dot : alpha * dot + bias; }
+};
+
 using Tile = void (*)(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, float* y, int64_t ldy,
-                      const float* bias);
+                      const float* bias, Store store);
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,fma")
@@ -28,7 +35,8 @@ using Tile = void (*)(const float* x, int64_t ldx, const float* w, int64_t ldw, 
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 template <int MB, int NB>
-void tile512(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, float* y, int64_t ldy, const float* bias) {
+void tile512(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, float* y, int64_t ldy, const float* bias,
+             Store store) {
   __m512 acc[MB][NB];
   #pragma GCC unroll 16
   for (int i = 0; i < MB; i++)
@@ -61,7 +69,7 @@ void tile512(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K
   #pragma GCC unroll 16
   for (int i = 0; i < MB; i++)
     #pragma GCC unroll 16
-    for (int j = 0; j < NB; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]) + (bias ? bias[j] : 0.0f);
+    for (int j = 0; j < NB; j++) y[i * ldy + j] = store(y[i * ldy + j], _mm512_reduce_add_ps(acc[i][j]), bias ? bias[j] : 0.0f);
 }
 
 // e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by Cephes' expf polynomial, times 2^n (scalef, which also gives 0 and inf
@@ -111,7 +119,8 @@ inline float hsum256(__m256 v) {
 }
 
 template <int MB, int NB>
-void tile256(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, float* y, int64_t ldy, const float* bias) {
+void tile256(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, float* y, int64_t ldy, const float* bias,
+             Store store) {
   __m256 acc[MB][NB];
   #pragma GCC unroll 16
   for (int i = 0; i < MB; i++)
@@ -135,7 +144,7 @@ void tile256(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K
     for (int j = 0; j < NB; j++) {
       float s = hsum256(acc[i][j]);
       for (int64_t t = k; t < K; t++) s += x[i * ldx + t] * w[j * ldw + t];
-      y[i * ldy + j] = s + (bias ? bias[j] : 0.0f);
+      y[i * ldy + j] = store(y[i * ldy + j], s, bias ? bias[j] : 0.0f);
     }
 }
 
@@ -202,20 +211,14 @@ const Kernels* kernels() {
 
 }  // namespace
 
-namespace ft {
+namespace {
 
-bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out) {
-  const Kernels* ks = kernels();
-  auto cpu_float = [](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; };
-  if (!ks || !fused_enabled() || !cpu_float(x2) || !cpu_float(w) || (bias && !cpu_float(*bias))) return false;
-  if (at::GradMode::is_enabled() && (x2.requires_grad() || w.requires_grad() || (bias && bias->requires_grad()))) return false;
-  if (x2.dim() != 2 || w.dim() != 2 || x2.stride(1) != 1 || w.stride(1) != 1) return false;
+bool cpu_float(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+
+// y (M, N, row stride ldy) = or += alpha · x2 (M, K) · wᵀ (+ bias) with the tiles of ks; the caller checked the shapes.
+void run_tiles(const Kernels* ks, const at::Tensor& x2, const at::Tensor& w, const float* bs, float* ys, int64_t ldy, Store store) {
   const int64_t M = x2.size(0), K = x2.size(1), N = w.size(0);
-  if (M < 1 || M > 16 || w.size(1) != K || K == 0 || N == 0) return false;
-  if (bias && (bias->dim() != 1 || bias->size(0) != N || !bias->is_contiguous())) return false;
-  out = at::empty({M, N}, x2.options());
-  const float *xs = x2.data_ptr<float>(), *ws = w.data_ptr<float>(), *bs = bias ? bias->data_ptr<float>() : nullptr;
-  float* ys = out.data_ptr<float>();
+  const float *xs = x2.data_ptr<float>(), *ws = w.data_ptr<float>();
   const int64_t ldx = x2.stride(0), ldw = w.stride(0), nb = ks->nb, blocks = (N + nb - 1) / nb;
   // Tasks of at least ~64k multiply-adds, so waking the second thread pays for itself.
   const int64_t grain = std::max<int64_t>(1, 65536 / (M * K * nb));
@@ -225,16 +228,51 @@ bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* b
       for (int64_t m0 = 0; m0 < M; m0 += 4) {
         const int64_t mb = std::min<int64_t>(4, M - m0);
         const float* xm = xs + m0 * ldx;
-        float* ym = ys + m0 * N + n0;
+        float* ym = ys + m0 * ldy + n0;
         if (rows == nb) {
-          ks->full[mb - 1](xm, ldx, ws + n0 * ldw, ldw, K, ym, N, bs ? bs + n0 : nullptr);
+          ks->full[mb - 1](xm, ldx, ws + n0 * ldw, ldw, K, ym, ldy, bs ? bs + n0 : nullptr, store);
         } else {
           for (int64_t r = 0; r < rows; r++)
-            ks->single[mb - 1](xm, ldx, ws + (n0 + r) * ldw, ldw, K, ym + r, N, bs ? bs + n0 + r : nullptr);
+            ks->single[mb - 1](xm, ldx, ws + (n0 + r) * ldw, ldw, K, ym + r, ldy, bs ? bs + n0 + r : nullptr, store);
         }
       }
     }
   });
+}
+
+// The kernels in use when they may take x2 (M, K) · wᵀ: float32 CPU, no gradient asked, 1..16 rows, rows contiguous.
+const Kernels* kernels_for(const at::Tensor& x2, const at::Tensor& w) {
+  const Kernels* ks = kernels();
+  if (!ks || !ft::fused_enabled() || !cpu_float(x2) || !cpu_float(w)) return nullptr;
+  if (at::GradMode::is_enabled() && (x2.requires_grad() || w.requires_grad())) return nullptr;
+  if (x2.dim() != 2 || w.dim() != 2 || x2.stride(1) != 1 || w.stride(1) != 1) return nullptr;
+  const int64_t M = x2.size(0), K = x2.size(1), N = w.size(0);
+  if (M < 1 || M > 16 || w.size(1) != K || K == 0 || N == 0) return nullptr;
+  return ks;
+}
+
+}  // namespace
+
+namespace ft {
+
+bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out) {
+  const Kernels* ks = kernels_for(x2, w);
+  if (!ks) return false;
+  if (bias && (!cpu_float(*bias) || bias->dim() != 1 || bias->size(0) != w.size(0) || !bias->is_contiguous() ||
+               (at::GradMode::is_enabled() && bias->requires_grad())))
+    return false;
+  out = at::empty({x2.size(0), w.size(0)}, x2.options());
+  run_tiles(ks, x2, w, bias ? bias->data_ptr<float>() : nullptr, out.data_ptr<float>(), w.size(0), Store{1.0f, false});
+  return true;
+}
+
+bool small_addmm_(at::Tensor& self, const at::Tensor& m1, const at::Tensor& w, double alpha) {
+  const Kernels* ks = kernels_for(m1, w);
+  if (!ks || !cpu_float(self) || self.dim() != 2 || self.stride(1) != 1 || self.size(0) != m1.size(0) || self.size(1) != w.size(0) ||
+      (at::GradMode::is_enabled() && self.requires_grad()) || self.storage().is_alias_of(m1.storage()) ||
+      self.storage().is_alias_of(w.storage()))
+    return false;
+  run_tiles(ks, m1, w, nullptr, self.data_ptr<float>(), self.stride(0), Store{static_cast<float>(alpha), true});
   return true;
 }
 
