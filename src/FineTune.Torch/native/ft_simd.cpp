@@ -1,5 +1,5 @@
-// Kernels written for AVX-512 and AVX2 (with FMA), chosen at run time by what the CPU runs; a CPU with neither, or any
-// case a kernel does not take, gets the ATen op. Two of them:
+// Kernels written for AVX-512 and AVX2 (with FMA), chosen at run time by what the CPU runs; a CPU with neither, a
+// build for another architecture, or any case a kernel does not take gets the ATen op. Three of them:
 //
 // A float32 matmul for few rows: y (M, N) = x (M, K) · wᵀ (+ bias), w (N, K), the shape of a linear layer at a decode
 // step (M = the batch's rows, 1 to 16). OpenBLAS runs such products far below its large-M rate on this kind of
@@ -8,12 +8,20 @@
 // in a vector register, reads each w row once per 4 rows of x, and sums the lanes at the end; the K tail is a masked
 // load. The summation order differs from OpenBLAS's, so results agree to float32 rounding, not bit for bit.
 //
-// silu(g)·u, the SwiGLU product, with a vector exp (Cephes' expf polynomial on a range-reduced argument, within 2 ulp):
+// The same tiles adding alpha · x·wᵀ into an existing output in place: a LoRA update (t·Bᵀ) into the base output's
+// columns at a decode step.
+//
+// silu(g)·u, the SwiGLU product, with a vector exp (Cephes' expf polynomial on a range-reduced argument; within 2e-6 relative of float64 in the tests):
 // ATen's silu and mul are two passes and two parallel regions.
 #include "ft_common.h"
 #include <ATen/Parallel.h>
-#include <immintrin.h>
 #include <atomic>
+#if defined(__x86_64__) || defined(__i386__)
+#define FT_X86 1
+#include <immintrin.h>
+#else
+#define FT_X86 0   // other CPUs (aarch64): no kernels here, OpenBLAS and ATen take everything
+#endif
 #include <cmath>
 
 namespace {
@@ -28,6 +36,16 @@ struct Store {
 using Tile = void (*)(const float* x, int64_t ldx, const float* w, int64_t ldw, int64_t K, float* y, int64_t ldy,
                       const float* bias, Store store);
 
+// Tiles by rows of x (1..4) for a full block of w rows, and for one w row (the tail of N).
+struct Kernels {
+  int nb;
+  Tile full[4];
+  Tile single[4];
+};
+
+using SiluRow = void (*)(const float* g, const float* u, float* o, int64_t n);
+
+#if FT_X86
 #pragma GCC push_options
 #pragma GCC target("avx512f,fma")
 // GCC 12's AVX-512 header leaves a value it then discards uninitialized (_mm256_undefined_pd) and warns of it.
@@ -178,20 +196,15 @@ void silu_mul256(const float* g, const float* u, float* o, int64_t n) {
 }
 #pragma GCC pop_options
 
-// Tiles by rows of x (1..4) for a full block of w rows, and for one w row (the tail of N).
-struct Kernels {
-  int nb;
-  Tile full[4];
-  Tile single[4];
-};
-
 const Kernels k512{4, {tile512<1, 4>, tile512<2, 4>, tile512<3, 4>, tile512<4, 4>},
                    {tile512<1, 1>, tile512<2, 1>, tile512<3, 1>, tile512<4, 1>}};
 const Kernels k256{2, {tile256<1, 2>, tile256<2, 2>, tile256<3, 2>, tile256<4, 2>},
                    {tile256<1, 1>, tile256<2, 1>, tile256<3, 1>, tile256<4, 1>}};
+#endif  // FT_X86
 
 // 2 = AVX-512, 1 = AVX2, 0 = none: what this CPU can run.
 int best_isa() {
+#if FT_X86
   static const int best = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return 2;
@@ -199,14 +212,34 @@ int best_isa() {
     return 0;
   }();
   return best;
+#else
+  return 0;
+#endif
 }
 
 std::atomic<int> g_isa{-1};   // -1: not chosen yet (the best)
 
+int isa_in_use() {
+  const int isa = g_isa.load(std::memory_order_relaxed);
+  return isa < 0 ? best_isa() : isa;
+}
+
 const Kernels* kernels() {
-  int isa = g_isa.load(std::memory_order_relaxed);
-  if (isa < 0) isa = best_isa();
+#if FT_X86
+  const int isa = isa_in_use();
   return isa == 2 ? &k512 : isa == 1 ? &k256 : nullptr;
+#else
+  return nullptr;
+#endif
+}
+
+SiluRow silu_row() {
+#if FT_X86
+  const int isa = isa_in_use();
+  return isa == 2 ? silu_mul512 : isa == 1 ? silu_mul256 : nullptr;
+#else
+  return nullptr;
+#endif
 }
 
 }  // namespace
@@ -277,9 +310,8 @@ bool small_addmm_(at::Tensor& self, const at::Tensor& m1, const at::Tensor& w, d
 }
 
 bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out) {
-  int isa = g_isa.load(std::memory_order_relaxed);
-  if (isa < 0) isa = best_isa();
-  if (isa == 0 || !fused_enabled() || g.dim() == 0 || g.sizes() != u.sizes() || g.stride(-1) != 1 || u.stride(-1) != 1) return false;
+  const SiluRow row = silu_row();
+  if (!row || !fused_enabled() || g.dim() == 0 || g.sizes() != u.sizes() || g.stride(-1) != 1 || u.stride(-1) != 1) return false;
   const int64_t I = g.size(-1);
   auto g2 = g.reshape({-1, I});
   auto u2 = u.reshape({-1, I});
@@ -287,7 +319,6 @@ bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out) {
   const float *gp = g2.data_ptr<float>(), *up = u2.data_ptr<float>();
   float* op = out.data_ptr<float>();
   const int64_t gr = g2.stride(0), ur = u2.stride(0);
-  auto row = isa == 2 ? silu_mul512 : silu_mul256;
   at::parallel_for(0, g2.size(0), std::max<int64_t>(1, 16384 / std::max<int64_t>(I, 1)), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) row(gp + r * gr, up + r * ur, op + r * I, I);
   });
@@ -306,8 +337,7 @@ FT_API int ft_vector_isa(int request) {
     if (request > best_isa()) return -2;
     g_isa.store(request, std::memory_order_relaxed);
   }
-  int isa = g_isa.load(std::memory_order_relaxed);
-  return isa < 0 ? best_isa() : isa;
+  return isa_in_use();
 }
 
 // The best set this CPU runs (2 AVX-512, 1 AVX2, 0 none).
