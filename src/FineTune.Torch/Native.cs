@@ -87,6 +87,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial nint ft_gather(nint t, long dim, nint index);
     [LibraryImport(Lib)] internal static partial nint ft_scatter(nint t, long dim, nint index, nint src);
     [LibraryImport(Lib)] internal static partial int ft_scatter_(nint t, long dim, nint index, nint src);
+    [LibraryImport(Lib)] internal static partial int ft_index_copy_(nint t, long dim, nint index, nint src);
     [LibraryImport(Lib)] internal static partial nint ft_masked_select(nint t, nint mask);
 
     // math

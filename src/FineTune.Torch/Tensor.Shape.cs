@@ -72,5 +72,11 @@ public sealed unsafe partial class Tensor
         Check(Native.ft_scatter_(Handle, dim, index.Handle, source.Handle), $"ScatterInPlace({dim})", this, index, source);
         return this;
     }
+    /// <summary>In place (this may be a view): slice i of src along dim goes to index[i] (int64) along dim.</summary>
+    public Tensor IndexCopyInPlace(long dim, Tensor index, Tensor source)
+    {
+        Check(Native.ft_index_copy_(Handle, dim, index.Handle, source.Handle), $"IndexCopyInPlace({dim})", this, index, source);
+        return this;
+    }
     public Tensor MaskedSelect(Tensor mask) => Wrap(Native.ft_masked_select(Handle, mask.Handle), "MaskedSelect", this, mask);
 }

@@ -118,12 +118,15 @@ public sealed partial class Azurite : IAsyncLifetime, IAsyncDisposable
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        var finished = await Task.WhenAny(ready.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30)));
+        var started = Stopwatch.StartNew();
+        var finished = await Task.WhenAny(ready.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
         if (finished != ready.Task)
         {
+            // Say which: it ended (with its exit code), or it did not report its three ports in time.
+            var why = _process.HasExited ? $"it exited with code {_process.ExitCode}" : $"no ports after {started.Elapsed.TotalSeconds:F0} s";
             Kill();
             lock (output)
-                throw new InvalidOperationException($"Azurite did not start (run `bash infra/local/setup.sh`); its output:\n{output}");
+                throw new InvalidOperationException($"Azurite did not start ({why}; run `bash infra/local/setup.sh` if it is missing); its output:\n{output}");
         }
     }
 

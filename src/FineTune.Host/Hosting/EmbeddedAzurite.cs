@@ -10,7 +10,8 @@ namespace FineTune.Host.Hosting;
 /// The embedded default's storage: the real Azurite emulator (npm `azurite`, installed into .tools/ by infra/local/setup.sh,
 /// or the script named by FINETUNE_AZURITE), started on free loopback ports with its data under DATA/.azurite, and stopped on
 /// dispose: SIGTERM first, since Azurite keeps its metadata (blob names, queues, tables: the jobs' Durable history too)
-/// in memory and saves it every 5 s and on a clean shutdown, so a kill loses the last seconds of writes. An Azurite left running by a host that was killed is stopped first (its pid is kept in DATA/.azurite/pid).
+/// in memory and saves it every 5 s and on a clean shutdown, so a kill loses the last seconds of writes. An Azurite left running by a host that was killed is stopped first (its pid is kept in DATA/.azurite/pid; the process
+/// is checked to be that Azurite before it is stopped, since pids are reused).
 /// `--skipApiVersionCheck`: Azure.Storage.Blobs 12.30 speaks a newer API version than Azurite 3 knows.
 /// </summary>
 public sealed partial class EmbeddedAzurite : IAsyncDisposable
@@ -45,7 +46,7 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
         var folder = Path.Combine(dataDirectory, ".azurite");
         Directory.CreateDirectory(folder);
         var pidFile = Path.Combine(folder, "pid");
-        StopLeftover(pidFile);
+        StopLeftover(pidFile, folder);
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
         foreach (var arg in new[] { script, "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--location", folder,
                      "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0" })
@@ -103,13 +104,13 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
         try { File.Delete(_pidFile); } catch (IOException) { }
     }
 
-    private static void StopLeftover(string pidFile)
+    private static void StopLeftover(string pidFile, string folder)
     {
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile), out var pid)) return;
         try
         {
             using var old = Process.GetProcessById(pid);
-            if (old.ProcessName == "node" && !old.HasExited)
+            if (!old.HasExited && IsAzuriteOf(old, folder))
             {
                 old.Kill(entireProcessTree: true);
                 old.WaitForExit(10_000);
@@ -118,6 +119,24 @@ public sealed partial class EmbeddedAzurite : IAsyncDisposable
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             // gone already
+        }
+    }
+
+    // Whether a process is the Azurite started on this data folder, not another process that was given the pid since (pids
+    // are reused, 32,768 of them on many Linux machines): on Linux by its command line, elsewhere by its name alone.
+    private static bool IsAzuriteOf(Process process, string folder)
+    {
+        var cmdline = $"/proc/{process.Id}/cmdline";
+        if (!File.Exists(cmdline)) return process.ProcessName == "node";
+        try
+        {
+            var args = File.ReadAllText(cmdline).Split('\0');
+            return args.Any(a => a.EndsWith("azurite.js", StringComparison.Ordinal)) &&
+                   args.Zip(args.Skip(1)).Any(p => p.First == "--location" && p.Second == folder);
+        }
+        catch (IOException)
+        {
+            return false;   // it ended meanwhile
         }
     }
 

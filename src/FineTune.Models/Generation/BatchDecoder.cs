@@ -8,7 +8,7 @@ namespace FineTune.Models.Generation;
 /// Continuous batching: a set of running sequences that changes between steps. <see cref="Add"/> gives a sequence a
 /// slot of a KV cache with one row per slot (<see cref="KvCache.SetSlots"/>), <see cref="Remove"/> frees it at once;
 /// neither copies the other sequences. Each <see cref="Step"/> prefills the sequences added since the last one (one
-/// forward each, their first token) and then runs one decode forward for every other running sequence, each row at
+/// forward for all of them, wherever their slots are: their first tokens) and then runs one decode forward for every other running sequence, each row at
 /// its own position and with its own adapter (an <see cref="AdapterStack"/> slot), so different adapters share a pass.
 /// Greedy rows take the argmax on the device; sampled and penalised rows are chosen by their own
 /// <see cref="DecodeSequence"/>. A sequence generates the same tokens alone or beside others.
@@ -38,6 +38,9 @@ public sealed class BatchDecoder : IDisposable
     public int Count => _slots.Count(s => s is not null);
     public bool HasRoom => _slots.Any(s => s is null);
     public IEnumerable<DecodeSequence> Running => _slots.OfType<DecodeSequence>();
+
+    /// <summary>Forward passes run so far: at most two a step, one prefill for every newcomer and one decode.</summary>
+    public long Forwards { get; private set; }
 
     /// <summary>The adapters rows may use (null: the base only); set on the model here. Only between steps.</summary>
     public AdapterStack? Adapters
@@ -95,15 +98,12 @@ public sealed class BatchDecoder : IDisposable
         }
         using var noGrad = LibTorch.NoGrad();
         var decoding = Running.Where(s => s.Prefilled && s.Finish is null).ToList();
-        // Newcomers in runs of adjacent slots, one prefill forward per run.
+        // Every newcomer in one prefill forward, wherever its slot is.
         var fresh = Running.Where(s => !s.Prefilled).ToList();
-        for (int i = 0; i < fresh.Count;)
+        if (fresh.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int j = i + 1;
-            while (j < fresh.Count && fresh[j].Slot == fresh[j - 1].Slot + 1) j++;
-            Prefill(fresh.GetRange(i, j - i), Emit);
-            i = j;
+            Prefill(fresh, Emit);
         }
         if (decoding.Count > 0)
         {
@@ -114,9 +114,9 @@ public sealed class BatchDecoder : IDisposable
     }
 
     /// <summary>
-    /// One forward for sequences in adjacent slots: prompts right-padded to the longest (causal attention keeps the
-    /// padding out of every real position; what it writes past a prompt's end is masked until overwritten), each row's
-    /// first token from its last prompt position.
+    /// One forward for the newcomers, in whatever slots they hold (<see cref="KvCache.SetPrefillSlots"/>): prompts
+    /// right-padded to the longest (causal attention keeps the padding out of every real position; what it writes past a
+    /// prompt's end is masked until overwritten), each row's first token from its last prompt position.
     /// </summary>
     private void Prefill(List<DecodeSequence> run, Action<DecodeSequence, int> emit)
     {
@@ -131,7 +131,8 @@ public sealed class BatchDecoder : IDisposable
             last[b] = b * L + p.Length - 1;
         }
         _adapters?.SetRows(run.Select(s => _adapters.SlotOf(s.Adapter)).ToArray());
-        _cache.SetSlots(run[0].Slot, new long[n], L);
+        _cache.SetPrefillSlots(run.Select(s => (long)s.Slot).ToArray(), L);
+        Forwards++;
         var pos = Tensor.Arange(0, L, 1, DType.Int64, _model.Device).Unsqueeze(0).Expand(n, L);
         var hidden = _model.Hidden(Tensor.From(ids, n, L).To(_model.Device), _cache, pos);          // (n, L, C)
         var lastHidden = hidden.Reshape(n * L, -1).IndexSelect(0, Tensor.From(last, n).To(_model.Device));   // (n, C)
@@ -174,6 +175,7 @@ public sealed class BatchDecoder : IDisposable
         }
         _adapters?.SetRows(adapterSlots);
         _cache.SetSlots(0, writeAt, span);
+        Forwards++;
         var hidden = _model.Hidden(Tensor.From(ids, rows, 1).To(_model.Device), _cache,
             Tensor.From(pos, rows, 1).To(_model.Device), Tensor.From(mask, rows, 1, 1, span).To(_model.Device));   // (rows, 1, C)
         var logits = _model.LmHeadForward(hidden.Select(1, 0)).To(DType.Float32);   // (rows, V)

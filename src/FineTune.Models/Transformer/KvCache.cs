@@ -48,9 +48,8 @@ public sealed class KvCache : IDisposable
         if (span > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} positions; {span} asked");
         foreach (var w in writeAt)
             if (w < 0 || w >= Capacity) throw new ArgumentOutOfRangeException(nameof(writeAt), w, $"positions are 0..{Capacity - 1}");
+        ClearModes();
         (_firstSlot, _writeAt, _span) = (firstSlot, writeAt, span);
-        _writeIndex?.Dispose();
-        _writeIndex = null;
         if (writeAt.Length > 1)
         {
             using var scope = DisposeScope.Begin();
@@ -58,6 +57,36 @@ public sealed class KvCache : IDisposable
             _writeIndex = DisposeScope.Escape(Tensor.From(writeAt, writeAt.Length, 1, 1, 1).To(_keys[0].Device)
                 .Expand(writeAt.Length, kvHeads, 1, headDim).Contiguous());
         }
+    }
+
+    private Tensor? _prefillSlots;   // (rows) int64: the slots of a prefill over slots anywhere in the cache
+
+    /// <summary>
+    /// Prefill mode for the next forward pass: batch row i is slot <paramref name="slots"/>[i] (any slots, in any order,
+    /// each once), and every row writes positions 0..<paramref name="length"/> - 1 and attends over those alone, as a
+    /// sequence starting in that slot does. One index copy per layer and tensor writes all rows; attention reads the new
+    /// keys and values as computed, not back from the cache.
+    /// </summary>
+    public void SetPrefillSlots(long[] slots, long length)
+    {
+        if (slots.Length == 0) throw new ArgumentException("no slots", nameof(slots));
+        if (length < 1 || length > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} positions; {length} asked");
+        foreach (var s in slots)
+            if (s < 0 || s >= Slots) throw new ArgumentOutOfRangeException(nameof(slots), s, $"the cache has {Slots} slots");
+        if (slots.Distinct().Count() != slots.Length) throw new ArgumentException("a slot is listed twice", nameof(slots));
+        ClearModes();
+        using var scope = DisposeScope.Begin();
+        _prefillSlots = DisposeScope.Escape(Tensor.From(slots, slots.Length).To(_keys[0].Device));
+        _span = length;
+    }
+
+    private void ClearModes()
+    {
+        _writeAt = null;
+        _writeIndex?.Dispose();
+        _writeIndex = null;
+        _prefillSlots?.Dispose();
+        _prefillSlots = null;
     }
 
     /// <summary>Makes every slot hold <paramref name="capacity"/> positions, keeping what is stored (one copy, when a sequence outgrows the cache).</summary>
@@ -88,6 +117,7 @@ public sealed class KvCache : IDisposable
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
     {
         var t = k.Size(2);
+        if (_prefillSlots is not null) return AppendPrefill(layer, k, v);
         if (_writeAt is { } writeAt) return AppendSlots(layer, k, v, writeAt);
         if (Length + t > Capacity)
             throw new InvalidOperationException($"KV cache holds {Capacity} positions; {Length} used, {t} more asked");
@@ -99,6 +129,21 @@ public sealed class KvCache : IDisposable
             vSlot.CopyFrom(v);
         }
         return (_keys[layer].Narrow(2, 0, Length + t), _values[layer].Narrow(2, 0, Length + t));
+    }
+
+    private (Tensor Keys, Tensor Values) AppendPrefill(int layer, Tensor k, Tensor v)
+    {
+        long t = k.Size(2), rows = k.Size(0);
+        if (rows != _prefillSlots!.Size(0) || t != _span)
+            throw new InvalidOperationException($"prefill mode was set for {_prefillSlots.Size(0)} rows of {_span} positions; the forward has {rows} of {t}");
+        using (LibTorch.NoGrad())
+        {
+            using var kBlock = _keys[layer].Narrow(2, 0, t);
+            using var vBlock = _values[layer].Narrow(2, 0, t);
+            kBlock.IndexCopyInPlace(0, _prefillSlots, k);
+            vBlock.IndexCopyInPlace(0, _prefillSlots, v);
+        }
+        return (k, v);
     }
 
     private (Tensor Keys, Tensor Values) AppendSlots(int layer, Tensor k, Tensor v, long[] writeAt)
@@ -140,11 +185,12 @@ public sealed class KvCache : IDisposable
     /// <summary>Called once per forward pass, after every layer appended its <paramref name="added"/> positions.</summary>
     public void Advance(long added)
     {
-        if (_writeAt is null) Length += added;
+        if (_writeAt is null && _prefillSlots is null) Length += added;
     }
 
     public void Dispose()
     {
+        _prefillSlots?.Dispose();
         _writeIndex?.Dispose();
         foreach (var t in _keys) t.Dispose();
         foreach (var t in _values) t.Dispose();

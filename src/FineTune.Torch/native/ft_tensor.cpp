@@ -132,3 +132,4 @@ FT_API FtTensor ft_scatter(FtTensor t, int64_t dim, FtTensor index, FtTensor src
 FT_API FtTensor ft_masked_select(FtTensor t, FtTensor mask) { FT_TRY return wrap(T(t).masked_select(T(mask))); FT_CATCH(nullptr) }
 // In place: t[..., index[i], ...] = src[i] along dim (KV cache slots written at each row's own position).
 FT_API int ft_scatter_(FtTensor t, int64_t dim, FtTensor index, FtTensor src) { FT_TRY T(t).scatter_(dim, T(index), T(src)); return 0; FT_CATCH(-1) }
+FT_API int ft_index_copy_(FtTensor t, int64_t dim, FtTensor index, FtTensor src) { FT_TRY T(t).index_copy_(dim, T(index), T(src)); return 0; FT_CATCH(-1) }

@@ -98,6 +98,54 @@ public class BatchDecoderTests : IDisposable
         Assert.Equal(4, perAdapter);
     }
 
+    /// <summary>
+    /// Two sequences end at once in slots 0 and 2 of 4, and two newcomers take those slots in the same step: both are
+    /// prefilled in one forward beside the decode forward of the two still running, and every sequence generates what
+    /// it generates alone.
+    /// </summary>
+    [Fact]
+    public void NewcomersInScatteredSlots_ArePrefilledInOneForward_AndEachEqualsAlone()
+    {
+        using var stack = new AdapterStack(_model, _adapters);
+        int[][] prompts = [Prompts[0], Prompts[1], Prompts[2], Prompts[3], Prompts[4], Prompts[0]];
+        int[] maxTokens = [3, 10, 3, 10, 6, 5];
+        LoraAdapter?[] uses = [_adapters[0], null, _adapters[1], _adapters[2], _adapters[1], null];
+        DecodeSequence[] Make() => prompts.Select((p, i) => new DecodeSequence(p, new SamplingOptions { MaxNewTokens = maxTokens[i] }, uses[i])).ToArray();
+        var alone = Make().Select(s => Run(stack, [s], 1, [0])[0]).ToArray();
+
+        var sequences = Make();
+        using (var decoder = new BatchDecoder(_model, 4, []) { Adapters = stack })
+        {
+            for (int i = 0; i < 4; i++) Assert.True(decoder.Add(sequences[i]));
+            bool joined = false;
+            for (int step = 0; step < 100; step++)
+            {
+                foreach (var done in decoder.Running.Where(s => s.Finish is not null).ToList()) decoder.Remove(done);
+                if (!joined && decoder.Count == 2)
+                {
+                    Assert.True(decoder.Add(sequences[4]));
+                    Assert.True(decoder.Add(sequences[5]));
+                    Assert.Equal([0, 2], new[] { sequences[4].Slot, sequences[5].Slot });   // not adjacent
+                    long before = decoder.Forwards;
+                    decoder.Step();
+                    Assert.Equal(2, decoder.Forwards - before);                               // one prefill for both, one decode
+                    joined = true;
+                    continue;
+                }
+                if (decoder.Count == 0) break;
+                decoder.Step();
+            }
+            Assert.True(joined);
+            Assert.Equal(0, decoder.Count);
+        }
+        AdapterStack.DetachFrom(_model);
+        for (int i = 0; i < sequences.Length; i++)
+        {
+            Assert.Equal(maxTokens[i], alone[i].Length);
+            Assert.Equal(alone[i], sequences[i].Generated.ToArray());
+        }
+    }
+
     [Fact]
     public void Sampled_WithSeed_IsTheSameAloneAndInABatch()
     {
