@@ -23,13 +23,26 @@ public class VectorKernelTests
         return data;
     }
 
+    /// <summary>Runs <paramref name="body"/> with <paramref name="isa"/>'s kernels, and puts the ones in use before back.</summary>
+    private static void Under(CpuVectorIsa isa, Action body)
+    {
+        var before = LibTorch.VectorIsa;
+        Assert.True(LibTorch.TryUseVectorIsa(isa));
+        try
+        {
+            body();
+        }
+        finally
+        {
+            LibTorch.TryUseVectorIsa(before);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Kernels))]
     public void EachShape_MatchesFloat64(CpuVectorIsa kernel)
     {
-        var before = LibTorch.VectorIsa;
-        Assert.True(LibTorch.TryUseVectorIsa(kernel));
-        try
+        Under(kernel, () =>
         {
             using var scope = DisposeScope.Begin();
             using var noGrad = LibTorch.NoGrad();
@@ -49,11 +62,7 @@ public class VectorKernelTests
                 Assert.Equal([m, n], y.Shape);
                 Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(k), $"{kernel} m{m} k{k} n{n} bias {withBias}");
             }
-        }
-        finally
-        {
-            LibTorch.TryUseVectorIsa(before);
-        }
+        });
     }
 
     /// <summary>A LoRA update at a decode step: y's columns += scaling · t·Bᵀ, in place, y a column slice of a fused output.</summary>
@@ -61,9 +70,7 @@ public class VectorKernelTests
     [MemberData(nameof(Kernels))]
     public void AddMmInPlace_IntoColumns_MatchesFloat64(CpuVectorIsa isa)
     {
-        var before = LibTorch.VectorIsa;
-        Assert.True(LibTorch.TryUseVectorIsa(isa));
-        try
+        Under(isa, () =>
         {
             using var scope = DisposeScope.Begin();
             using var noGrad = LibTorch.NoGrad();
@@ -84,20 +91,14 @@ public class VectorKernelTests
                     cols.AddMmInPlace(t.To(DType.Float64), bt, 1, 0.5);
                 Assertions.Close(expected.D(), whole.To(DType.Float64).D(), Tol(r), $"{isa} m{m} r{r} n{n}");   // the other columns untouched too
             }
-        }
-        finally
-        {
-            LibTorch.TryUseVectorIsa(before);
-        }
+        });
     }
 
     [Theory]
     [MemberData(nameof(Kernels))]
     public void SiluMul_MatchesFloat64(CpuVectorIsa isa)
     {
-        var before = LibTorch.VectorIsa;
-        Assert.True(LibTorch.TryUseVectorIsa(isa));
-        try
+        Under(isa, () =>
         {
             using var scope = DisposeScope.Begin();
             using var noGrad = LibTorch.NoGrad();
@@ -121,11 +122,7 @@ public class VectorKernelTests
             var tRef = Functional.SiluMul(tails.To(DType.Float64), ones.To(DType.Float64)).D();
             for (int i = 0; i < 16; i++)
                 Assert.True(Math.Abs(t[i] - tRef[i]) <= 2e-6 * Math.Max(1e-30, Math.Abs(tRef[i])) + 1e-37, $"{isa} tail [{i}]: expected {tRef[i]:R}, got {t[i]:R}");
-        }
-        finally
-        {
-            LibTorch.TryUseVectorIsa(before);
-        }
+        });
     }
 
     [Fact]
