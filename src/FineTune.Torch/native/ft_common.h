@@ -3,6 +3,7 @@
 #include "ft.h"
 #include <ATen/ATen.h>
 #include <atomic>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,22 @@ inline void sync_threads() {
 // The native CPU kernels (ft_infer.cpp, ft_simd.cpp) can be turned off with FINETUNE_FUSED_KERNELS=0, to compare
 // against the ATen ops.
 bool fused_enabled();
+
+// Whether any of the defined tensors asks for a gradient while autograd records.
+inline bool needs_grad(std::initializer_list<const at::Tensor*> ts) {
+  if (!at::GradMode::is_enabled()) return false;
+  for (auto* t : ts)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+// float32 CPU tensors with at least one dimension and a contiguous last one: what the native CPU kernels take.
+inline bool cpu_float(std::initializer_list<const at::Tensor*> ts) {
+  for (auto* t : ts)
+    if (!t->defined() || t->device().type() != at::kCPU || t->scalar_type() != at::kFloat || t->dim() == 0 || t->stride(-1) != 1)
+      return false;
+  return true;
+}
 
 // x2 (M, K) · wᵀ (+ bias) for a float32 CPU x2 of 1..16 rows, w (N, K) with contiguous rows, no gradient asked
 // (ft_simd.cpp): fills out and returns true, or returns false for anything it does not take.

@@ -15,20 +15,8 @@ using ft::wrap;
 
 namespace {
 
-bool needs_grad(std::initializer_list<const at::Tensor*> ts) {
-  if (!at::GradMode::is_enabled()) return false;
-  for (auto* t : ts)
-    if (t->defined() && t->requires_grad()) return true;
-  return false;
-}
-
-bool cpu_float(std::initializer_list<const at::Tensor*> ts) {
-  for (auto* t : ts)
-    if (!t->defined() || t->device().type() != at::kCPU || t->scalar_type() != at::kFloat || t->dim() == 0 || t->stride(-1) != 1)
-      return false;
-  return true;
-}
-
+using ft::cpu_float;
+using ft::needs_grad;
 using ft::fused_enabled;
 
 }  // namespace

@@ -246,8 +246,6 @@ SiluRow silu_row() {
 
 namespace {
 
-bool cpu_float(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
-
 // y (M, N, row stride ldy) = or += alpha · x2 (M, K) · wᵀ (+ bias) with the tiles of ks; the caller checked the shapes.
 void run_tiles(const Kernels* ks, const at::Tensor& x2, const at::Tensor& w, const float* bs, float* ys, int64_t ldy, Store store) {
   const int64_t M = x2.size(0), K = x2.size(1), N = w.size(0);
@@ -276,9 +274,8 @@ void run_tiles(const Kernels* ks, const at::Tensor& x2, const at::Tensor& w, con
 // The kernels in use when they may take x2 (M, K) · wᵀ: float32 CPU, no gradient asked, 1..16 rows, rows contiguous.
 const Kernels* kernels_for(const at::Tensor& x2, const at::Tensor& w) {
   const Kernels* ks = kernels();
-  if (!ks || !ft::fused_enabled() || !cpu_float(x2) || !cpu_float(w)) return nullptr;
-  if (at::GradMode::is_enabled() && (x2.requires_grad() || w.requires_grad())) return nullptr;
-  if (x2.dim() != 2 || w.dim() != 2 || x2.stride(1) != 1 || w.stride(1) != 1) return nullptr;
+  if (!ks || !ft::fused_enabled() || !ft::cpu_float({&x2, &w}) || ft::needs_grad({&x2, &w}) || x2.dim() != 2 || w.dim() != 2)
+    return nullptr;
   const int64_t M = x2.size(0), K = x2.size(1), N = w.size(0);
   if (M < 1 || M > 16 || w.size(1) != K || K == 0 || N == 0) return nullptr;
   return ks;
@@ -291,8 +288,7 @@ namespace ft {
 bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out) {
   const Kernels* ks = kernels_for(x2, w);
   if (!ks) return false;
-  if (bias && (!cpu_float(*bias) || bias->dim() != 1 || bias->size(0) != w.size(0) || !bias->is_contiguous() ||
-               (at::GradMode::is_enabled() && bias->requires_grad())))
+  if (bias && (!ft::cpu_float({bias}) || ft::needs_grad({bias}) || bias->dim() != 1 || bias->size(0) != w.size(0)))
     return false;
   out = at::empty({x2.size(0), w.size(0)}, x2.options());
   run_tiles(ks, x2, w, bias ? bias->data_ptr<float>() : nullptr, out.data_ptr<float>(), w.size(0), Store{1.0f, false});
@@ -301,8 +297,8 @@ bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* b
 
 bool small_addmm_(at::Tensor& self, const at::Tensor& m1, const at::Tensor& w, double alpha) {
   const Kernels* ks = kernels_for(m1, w);
-  if (!ks || !cpu_float(self) || self.dim() != 2 || self.stride(1) != 1 || self.size(0) != m1.size(0) || self.size(1) != w.size(0) ||
-      (at::GradMode::is_enabled() && self.requires_grad()) || self.storage().is_alias_of(m1.storage()) ||
+  if (!ks || !ft::cpu_float({&self}) || ft::needs_grad({&self}) || self.dim() != 2 || self.size(0) != m1.size(0) ||
+      self.size(1) != w.size(0) || self.storage().is_alias_of(m1.storage()) ||
       self.storage().is_alias_of(w.storage()))
     return false;
   run_tiles(ks, m1, w, nullptr, self.data_ptr<float>(), self.stride(0), Store{static_cast<float>(alpha), true});
@@ -311,7 +307,7 @@ bool small_addmm_(at::Tensor& self, const at::Tensor& m1, const at::Tensor& w, d
 
 bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out) {
   const SiluRow row = silu_row();
-  if (!row || !fused_enabled() || g.dim() == 0 || g.sizes() != u.sizes() || g.stride(-1) != 1 || u.stride(-1) != 1) return false;
+  if (!row || !fused_enabled() || !ft::cpu_float({&g, &u}) || ft::needs_grad({&g, &u}) || g.sizes() != u.sizes()) return false;
   const int64_t I = g.size(-1);
   auto g2 = g.reshape({-1, I});
   auto u2 = u.reshape({-1, I});
