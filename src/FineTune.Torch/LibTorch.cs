@@ -88,6 +88,22 @@ public static class LibTorch
     /// <summary>The best <see cref="CpuVectorIsa"/> this CPU runs.</summary>
     public static CpuVectorIsa BestVectorIsa => (CpuVectorIsa)Native.ft_vector_isa_best();
 
+    /// <summary>
+    /// What the huge-page pool that serves libtorch's CPU blocks of 256 KiB and more holds now (native/ft_alloc.cpp); null
+    /// when it is off (FINETUNE_CPU_POOL=0 when the process started), and libtorch's own allocator serves every block.
+    /// </summary>
+    public static unsafe CpuPoolStats? CpuPool
+    {
+        get
+        {
+            long* v = stackalloc long[7];
+            return Native.ft_cpu_pool_stats(v) == 0 ? new CpuPoolStats(v[0], v[1], v[2], v[3], v[4], v[5], v[6]) : null;
+        }
+    }
+
+    /// <summary>Unmaps the pool's wholly free chunks (see <see cref="CpuPool"/>); returns the bytes given back.</summary>
+    public static long ReleaseCpuPool() => Native.ft_cpu_pool_release();
+
     /// <summary>Disables gradient recording on this thread until disposed (torch.no_grad()).</summary>
     public static IDisposable NoGrad() => new GradMode(false);
 
@@ -138,3 +154,10 @@ public enum CpuVectorIsa
     Avx2 = 1,
     Avx512 = 2,
 }
+
+/// <summary>
+/// The CPU pool's state (<see cref="LibTorch.CpuPool"/>): bytes mapped from the system, in live blocks and free in the
+/// pool; the chunks mapped now; and, since the process started, blocks served from free pool memory and chunks mapped
+/// and unmapped.
+/// </summary>
+public sealed record CpuPoolStats(long MappedBytes, long InUseBytes, long FreeBytes, long Chunks, long Reused, long ChunksMapped, long ChunksUnmapped);

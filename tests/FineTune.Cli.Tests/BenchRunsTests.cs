@@ -16,6 +16,49 @@ public class BenchRunsTests
     }
 
     [Fact]
+    public void PairedRatio_DividesEachRepetitionByItsPartner_AndSkipsFailedOnes()
+    {
+        // Ours drifts with the machine; so does the reference beside it: each pair's ratio is 2, where the sides'
+        // min–max ranges alone (1–4 against 0.5–2) would say anything from 0.5 to 8.
+        Assert.Equal(new Figure(2, 2, 2, 3), Figure.PairedRatio([1, 4, 2], [0.5, 2, 1]));
+        Assert.Equal(new Figure(1.5, 1, 2, 2), Figure.PairedRatio([2, 3, 9], [2, 1.5, 0]));   // the third reference run failed
+        Assert.Equal(0.333, Figure.PairedRatio([1], [3])!.Median);                           // three decimals
+        Assert.Null(Figure.PairedRatio([1, 2], [0, 0]));
+    }
+
+    [Fact]
+    public void BenchGenerate_KeepsTheReferenceUp_AndPairsItsRepetitionsWithOurs()
+    {
+        var r = Cli.Run("bench", "generate", "--config", "tiny", "--batch", "2", "--prompt", "8", "--new", "4", "--repetitions", "3", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("reference:", r.Stderr);
+        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        Assert.Null(json["reference_error"]);
+        Assert.Equal(3, json["reference"]!["prefill_tokens_per_s"]!["n"]!.GetValue<int>());
+        foreach (var name in new[] { "prefill_ratio_paired", "decode_ratio_paired" })
+        {
+            var pairs = json[name]!;
+            Assert.Equal(3, pairs["n"]!.GetValue<int>());
+            Assert.True(pairs["min"]!.GetValue<double>() > 0);
+            Assert.InRange(pairs["median"]!.GetValue<double>(), pairs["min"]!.GetValue<double>(), pairs["max"]!.GetValue<double>());
+        }
+        // One reference process served every repetition: it printed "pytorch-eager" once per repetition.
+        Assert.Equal(3, r.Stdout.Split('\n').Count(l => l.StartsWith("pytorch-eager: prefill", StringComparison.Ordinal) && !l.Contains("n=")));
+    }
+
+    [Fact]
+    public void BenchGenerate_AReferenceThatCannotStart_IsReported_AndOurFiguresStillPrinted()
+    {
+        var r = Cli.Run("bench", "generate", "--config", "tiny", "--prompt", "8", "--new", "3", "--repetitions", "1", "--threads", "1", "--python", "/bin/false");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("reference: /bin/false exited with 1", r.Stderr);
+        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        Assert.True(json["prefill_tokens_per_s"]!["median"]!.GetValue<double>() > 0);
+        Assert.Null(json["prefill_ratio_paired"]);
+        Assert.StartsWith("/bin/false exited with 1", json["reference_error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Alternate_WarmsOursUp_ThenRunsABBA()
     {
         var order = new List<string>();
@@ -42,6 +85,19 @@ public class BenchRunsTests
         Assert.True(tps["min"]!.GetValue<double>() > 0);
         Assert.True(json["peak_rss_mib"]!.GetValue<double>() > 0);
         Assert.Equal(1, json["machine"]!["threads"]!.GetValue<int>());
+        Assert.True(json["machine"]!["cpu_pool"]!.GetValue<bool>());
         Assert.Null(json["ratio"]);
+    }
+
+    [Fact]
+    public void BenchTrain_WithThePoolOff_RunsOnLibtorchsAllocator_AndSaysSo()
+    {
+        var r = Cli.Run(["bench", "train", "--config", "tiny", "--steps", "1", "--repetitions", "1", "--threads", "1", "--no-reference"],
+            new Dictionary<string, string> { ["FINETUNE_CPU_POOL"] = "0" });
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("CPU pool off", r.Stdout.Split('\n')[0]);
+        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        Assert.False(json["machine"]!["cpu_pool"]!.GetValue<bool>());
+        Assert.True(json["tokens_per_s"]!["median"]!.GetValue<double>() > 0);
     }
 }

@@ -8,17 +8,30 @@ namespace FineTune.Cli.Bench;
 /// <summary>A figure over repetitions: the median with the smallest and largest value.</summary>
 public sealed record Figure(double Median, double Min, double Max, int Count)
 {
-    public static Figure Of(IReadOnlyCollection<double> values)
+    /// <param name="digits">Decimals each value is rounded to.</param>
+    public static Figure Of(IReadOnlyCollection<double> values, int digits = 1)
     {
         if (values.Count == 0) throw new ArgumentException("a figure needs at least one value", nameof(values));
         var sorted = values.Order().ToArray();
         double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        return new Figure(Math.Round(median, 1), Math.Round(sorted[0], 1), Math.Round(sorted[^1], 1), sorted.Length);
+        return new Figure(Math.Round(median, digits), Math.Round(sorted[0], digits), Math.Round(sorted[^1], digits), sorted.Length);
     }
 
     public override string ToString() => $"{Median} ({Min}–{Max}, n={Count})";
 
     public JsonObject ToJson() => new() { ["median"] = Median, ["min"] = Min, ["max"] = Max, ["n"] = Count };
+
+    /// <summary>
+    /// ours[i] ÷ reference[i] over the repetitions measured side by side (the i-th of each, run one after the other in
+    /// <see cref="BenchRuns.Alternate"/>), pairs with a zero or missing side left out; null when no pair is left. A slow
+    /// spell of the machine then falls on both halves of a pair, where the sides' own min–max ranges each take it alone.
+    /// </summary>
+    public static Figure? PairedRatio(IReadOnlyList<double> ours, IReadOnlyList<double> reference)
+    {
+        var ratios = ours.Zip(reference).Where(p => p.First > 0 && p.Second > 0).Select(p => p.First / p.Second).ToList();
+        if (ratios.Count == 0) return null;
+        return Of(ratios, digits: 3);
+    }
 
     /// <summary>ours ÷ reference, median over median (null when either is missing or zero).</summary>
     public static double? Ratio(Figure? ours, Figure? reference) =>
@@ -49,8 +62,10 @@ public static class BenchRuns
         var environment = new JsonObject();
         foreach (var (name, value) in NativeEnvironment.Settings) environment[name] = value;
         machine["environment"] = environment;
+        // libtorch's CPU blocks of 256 KiB and more: the engine's huge-page pool, or libtorch's allocator (FINETUNE_CPU_POOL=0).
+        machine["cpu_pool"] = LibTorch.CpuPool is not null;
         var env = string.Join(", ", NativeEnvironment.Settings.Select(v => $"{v.Key}={v.Value}"));
-        Console.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {threads} threads used; load average {machine["loadavg"] ?? "unknown"}; {env}");
+        Console.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {threads} threads used; load average {machine["loadavg"] ?? "unknown"}; {env}; CPU pool {(LibTorch.CpuPool is null ? "off" : "on")}");
         return machine;
     }
 

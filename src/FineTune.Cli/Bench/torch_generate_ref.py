@@ -3,17 +3,19 @@
 CPU), independent of the C# engine: it parses config.json and safetensors itself. The reference beside
 `finetune bench generate`. Prints one JSON object: prefill and decode tokens/s, medians of 3 runs after a warm-up on the same shapes.
 
-usage: torch_generate_ref.py MODEL_DIR --batch B --prompt P --new N [--threads T] [--prompt-ids JSON]
+usage: torch_generate_ref.py MODEL_DIR --batch B --prompt P --new N [--threads T] [--prompt-ids JSON] [--serve]
   --prompt-ids: generate from these ids (batch 1) instead of random ones; the output then lists the greedy
   tokens of the last run, so a caller can check both engines chose the same ones.
+  --serve: warm up once, then measure again (one JSON line) for each line read from stdin, until "quit" or its end:
+  a caller alternates with its own measurements a fraction of a second apart, without a process start between.
 """
-import argparse, json, math, os, struct, time
+import argparse, json, math, os, struct, sys, time
 import torch
 
 ap = argparse.ArgumentParser()
 ap.add_argument("model"); ap.add_argument("--batch", type=int, default=1); ap.add_argument("--prompt", type=int, default=64)
 ap.add_argument("--new", type=int, default=64); ap.add_argument("--threads", type=int, default=2)
-ap.add_argument("--prompt-ids", default=None)
+ap.add_argument("--prompt-ids", default=None); ap.add_argument("--serve", action="store_true")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 cfg = json.load(open(os.path.join(a.model, "config.json")))
@@ -77,11 +79,19 @@ def run(n):
         nxt = forward(nxt, cache, a.prompt + s).argmax(-1, keepdim=True)
         generated.append(int(nxt[0, 0]))
     return t1 - t0, time.perf_counter() - t1
+def measure():
+    runs = [run(a.new) for _ in range(3)]
+    prefill = sorted(a.batch * a.prompt / p for p, _ in runs)[1]
+    decode = sorted(a.batch * (a.new - 1) / d for _, d in runs)[1] if a.new > 1 else None
+    print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "threads": torch.get_num_threads(),
+                      "prefill_tokens_per_s": round(prefill, 1), "decode_tokens_per_s": round(decode, 1) if decode else None,
+                      "tokens": generated}), flush=True)
 with torch.no_grad():
     run(2)  # warm-up on the timed shapes
-    runs = [run(a.new) for _ in range(3)]
-prefill = sorted(a.batch * a.prompt / p for p, _ in runs)[1]
-decode = sorted(a.batch * (a.new - 1) / d for _, d in runs)[1] if a.new > 1 else None
-print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                  "prefill_tokens_per_s": round(prefill, 1), "decode_tokens_per_s": round(decode, 1) if decode else None,
-                  "tokens": generated}))
+    if not a.serve:
+        measure()
+    else:
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "quit": break
+            measure()

@@ -10,7 +10,8 @@ namespace FineTune.Cli.Commands;
 /// <summary>
 /// `finetune bench generate`: prefill and decode tokens/s of greedy generation on a checkpoint, beside a plain
 /// PyTorch eager greedy loop (Bench/torch_generate_ref.py) on the same checkpoint, alternated within one run
-/// (<see cref="BenchRuns"/>): each figure the median over repetitions with min–max.
+/// (<see cref="BenchRuns"/>; the reference stays up between its repetitions): each figure the median over repetitions with
+/// min–max, and each ratio also over the side-by-side pairs of repetitions (<see cref="Figure.PairedRatio"/>).
 /// </summary>
 public static class BenchGenerateCommand
 {
@@ -56,7 +57,14 @@ public static class BenchGenerateCommand
             {
                 using var m = ModelLoader.Load(dir);
                 var bench = new GenerationBenchmark(m, b, p, n);
+                // The reference stays up between its repetitions (--serve), so each of ours and the reference's next one run
+                // a fraction of a second apart, with no process start between them.
+                ReferenceSession? session = null;
                 string? error = null;
+                if (!pr.GetValue(noReference))
+                    (session, error) = PythonReference.Start(pr.GetValue(python)!,
+                        [PythonReference.GenerateScript, dir, "--batch", $"{b}", "--prompt", $"{p}", "--new", $"{n}", "--threads", $"{t}"]);
+                using var _ = session;
                 var (ours, theirs) = BenchRuns.Alternate(reps,
                     () =>
                     {
@@ -64,10 +72,9 @@ public static class BenchGenerateCommand
                         Console.WriteLine($"finetune: prefill {r.PrefillTokensPerSecond} tok/s, decode {r.DecodeTokensPerSecond} tok/s");
                         return (Prefill: r.PrefillTokensPerSecond, Decode: (double?)r.DecodeTokensPerSecond);
                     },
-                    pr.GetValue(noReference) ? null : () =>
+                    session is null ? null : () =>
                     {
-                        var (reference, e) = PythonReference.Run(pr.GetValue(python)!,
-                            [PythonReference.GenerateScript, dir, "--batch", $"{b}", "--prompt", $"{p}", "--new", $"{n}", "--threads", $"{t}"]);
+                        var (reference, e) = session.Measure();
                         error ??= e;
                         if (reference is null) return (0, null);
                         Console.WriteLine($"pytorch-eager: prefill {reference["prefill_tokens_per_s"]} tok/s, decode {reference["decode_tokens_per_s"]} tok/s");
@@ -86,8 +93,13 @@ public static class BenchGenerateCommand
                 Figure? refPrefill = done.Count > 0 ? Figure.Of(done.Select(r => r.Prefill).ToList()) : null;
                 Figure? refDecode = done.Count > 0 ? Figure.Of(done.Select(r => r.Decode ?? 0).ToList()) : null;
                 Console.WriteLine($"finetune: prefill {prefill} tok/s, decode {decode} tok/s");
+                var prefillPairs = Figure.PairedRatio(ours.Select(r => r.Prefill).ToList(), theirs.Select(r => r.Prefill).ToList());
+                var decodePairs = Figure.PairedRatio(ours.Select(r => r.Decode ?? 0).ToList(), theirs.Select(r => r.Decode ?? 0).ToList());
                 if (refPrefill is not null)
+                {
                     Console.WriteLine($"pytorch-eager: prefill {refPrefill} tok/s, decode {refDecode} tok/s; ratios {Figure.Ratio(prefill, refPrefill)}, {Figure.Ratio(decode, refDecode)}");
+                    Console.WriteLine($"ratios of the side-by-side repetitions: prefill {prefillPairs}, decode {decodePairs}");
+                }
                 Console.WriteLine(new JsonObject
                 {
                     ["bench"] = "generate", ["model"] = pr.GetValue(model) ?? pr.GetValue(config), ["batch"] = b, ["prompt"] = p, ["new"] = n,
@@ -100,6 +112,8 @@ public static class BenchGenerateCommand
                     ["reference_error"] = error,
                     ["prefill_ratio"] = Figure.Ratio(prefill, refPrefill),
                     ["decode_ratio"] = Figure.Ratio(decode, refDecode),
+                    ["prefill_ratio_paired"] = prefillPairs?.ToJson(),
+                    ["decode_ratio_paired"] = decodePairs?.ToJson(),
                 }.ToJsonString());
                 return ExitCodes.Ok;
             }

@@ -107,7 +107,8 @@ public static class BenchServeCommand
             var cells = new JsonArray();
             for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
             int[] concurrencies = [1, 4, 16, 64];
-            var grid = (from adapters in new[] { 1, 8 } from concurrency in concurrencies select (adapters, concurrency)).ToArray();
+            // 1 and 8 adapters at one concurrency run one after the other, so each repetition gives a side-by-side pair.
+            var grid = (from concurrency in concurrencies from adapters in new[] { 1, 8 } select (adapters, concurrency)).ToArray();
             await RunCellAsync(http, 8, 16, requests, maxTokens, ct);          // warm-up (JIT, allocator), not counted
             // Every repetition runs every cell, in alternating order, so drift of a shared machine spreads over all cells.
             var runs = grid.ToDictionary(c => c, _ => new List<(double Rps, double Tps, double P50, double P95, long Tokens)>());
@@ -115,7 +116,7 @@ public static class BenchServeCommand
                 foreach (var c in r % 2 == 0 ? grid : grid.Reverse())
                     runs[c].Add(await RunCellAsync(http, c.adapters, c.concurrency, requests, maxTokens, ct));
             var rpsAt = new Dictionary<(int, int), Figure>();
-            foreach (var (adapters, concurrency) in grid)
+            foreach (var (adapters, concurrency) in grid.OrderBy(c => c.adapters))
             {
                 var run = runs[(adapters, concurrency)];
                 Figure rps = Figure.Of(run.Select(x => x.Rps).ToList()), tps = Figure.Of(run.Select(x => x.Tps).ToList());
@@ -135,10 +136,20 @@ public static class BenchServeCommand
             }
             foreach (var concurrency in concurrencies)
             {
-                // Throughput lost by spreading the requests over 8 adapters instead of 1 (medians).
+                // Throughput lost by spreading the requests over 8 adapters instead of 1: of the medians, and of each
+                // repetition's side-by-side pair of cells.
                 var loss = 1 - rpsAt[(8, concurrency)].Median / rpsAt[(1, concurrency)].Median;
-                Console.WriteLine($"serve: concurrency {concurrency,2}: 8 adapters vs 1: {Math.Round(100 * loss, 1)}% fewer req/s");
-                cells.Add(new JsonObject { ["concurrency"] = concurrency, ["loss_8_adapters_vs_1"] = Math.Round(loss, 3) });
+                var losses = runs[(8, concurrency)].Zip(runs[(1, concurrency)]).Where(p => p.First.Rps > 0 && p.Second.Rps > 0)
+                    .Select(p => 1 - p.First.Rps / p.Second.Rps).ToList();
+                var pairLoss = losses.Count > 0 ? Figure.Of(losses, digits: 3) : null;
+                Console.WriteLine($"serve: concurrency {concurrency,2}: 8 adapters vs 1: {Math.Round(100 * loss, 1)}% fewer req/s; "
+                    + $"per repetition {(pairLoss is null ? "n/a" : $"{Math.Round(100 * pairLoss.Min, 1)}% to {Math.Round(100 * pairLoss.Max, 1)}%")}");
+                cells.Add(new JsonObject
+                {
+                    ["concurrency"] = concurrency,
+                    ["loss_8_adapters_vs_1"] = Math.Round(loss, 3),
+                    ["loss_paired"] = pairLoss?.ToJson(),
+                });
             }
             return cells;
         }

@@ -67,7 +67,13 @@ public static class BenchTrainCommand
             var refTps = refValues.Count > 0 ? Figure.Of(refValues) : null;
             double? oursRss = BenchRuns.PeakRssMiB(), refRss = refTps is null ? null : BenchRuns.ChildrenPeakRssMiB();
             Console.WriteLine($"finetune: {oursTps} tokens/s; peak RSS {oursRss} MiB");
-            if (refTps is not null) Console.WriteLine($"pytorch-eager: {refTps} tokens/s; peak RSS {refRss} MiB; ratio {Figure.Ratio(oursTps, refTps)}");
+            var pairs = Figure.PairedRatio(ours.Select(r => r!["tokens_per_s"]!.GetValue<double>()).ToList(),
+                theirs.Select(r => r?["tokens_per_s"]?.GetValue<double>() ?? 0).ToList());
+            if (refTps is not null)
+            {
+                Console.WriteLine($"pytorch-eager: {refTps} tokens/s; peak RSS {refRss} MiB; ratio {Figure.Ratio(oursTps, refTps)}");
+                Console.WriteLine($"ratio of the side-by-side repetitions: {pairs}");
+            }
             var summary = new JsonObject
             {
                 ["bench"] = "train",
@@ -89,6 +95,7 @@ public static class BenchTrainCommand
                 },
                 ["reference_error"] = refError,
                 ["ratio"] = Figure.Ratio(oursTps, refTps),
+                ["ratio_paired"] = pairs?.ToJson(),
             };
             Console.WriteLine(summary.ToJsonString());
             return ExitCodes.Ok;
