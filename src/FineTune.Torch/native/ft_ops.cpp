@@ -130,6 +130,11 @@ FT_API FtTensor ft_linear(FtTensor x, FtTensor w, FtTensor b) {
       return wrap(y.view(sizes));
     }
   }
+  {
+    // Many rows (prefill, training) on an AVX-512 CPU: ft_gemm.cpp's kernel where it applies.
+    at::Tensor y;
+    if (ft::big_linear(X, W, b ? &T(b) : nullptr, y)) return wrap(std::move(y));
+  }
   if (X.dim() > 2 && X.is_contiguous() && W.dim() == 2) {
     auto sizes = X.sizes().vec();
     auto x2 = X.view({-1, sizes.back()});

@@ -285,6 +285,8 @@ const Kernels* kernels_for(const at::Tensor& x2, const at::Tensor& w) {
 
 namespace ft {
 
+int vector_isa_in_use() { return isa_in_use(); }
+
 bool small_linear(const at::Tensor& x2, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out) {
   const Kernels* ks = kernels_for(x2, w);
   if (!ks) return false;

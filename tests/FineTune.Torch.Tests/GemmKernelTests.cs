@@ -1,0 +1,145 @@
+namespace FineTune.Torch.Tests;
+
+/// <summary>
+/// The AVX-512 matrix product for linear layers of 192 rows and more (native/ft_gemm.cpp), taken by
+/// <see cref="Functional.Linear"/>: against float64 over row counts with and without a 12-row tail, K across one and
+/// two 256-deep blocks, N across one and two 512-wide blocks and a 32-wide panel tail, a bias, a weight that is a row
+/// slice or a column slice of a bigger matrix, a 3-d input; under autograd through a frozen weight, the input's
+/// gradient from the same kernel; a weight that trains, and other kernels in use, left to ATen. On a CPU without
+/// AVX-512 the same checks run on ATen's path.
+/// </summary>
+public class GemmKernelTests
+{
+    private static double Tol(long k) => 1e-6 * Math.Sqrt(k) * 4 + 1e-6;
+
+    private static HashSet<string?> OpsIn(string trace) =>
+        System.Text.Json.JsonDocument.Parse(File.ReadAllText(trace)).RootElement.EnumerateArray()
+            .Select(e => e.GetProperty("name").GetString()).ToHashSet();
+
+    [Fact]
+    public void EachShape_MatchesFloat64()
+    {
+        using var scope = DisposeScope.Begin();
+        using var noGrad = LibTorch.NoGrad();
+        LibTorch.ManualSeed(41);
+        foreach (long m in new long[] { 192, 203 })
+        foreach (long k in new long[] { 16, 77, 256, 300 })
+        foreach (long n in new long[] { 16, 45, 520, 600 })
+        foreach (bool withBias in new[] { false, true })
+        {
+            var whole = Tensor.Randn([n + 4, k + 3]);
+            // Rows of a fused weight (rows k + 3 apart) on odd shapes, a contiguous weight on the others.
+            var w = (k + n) % 2 == 1 ? whole.Narrow(0, 1, n).Narrow(1, 2, k) : whole.Narrow(0, 1, n).Narrow(1, 0, k).Contiguous();
+            var wideX = Tensor.Randn([m, k + 5]);
+            var x = wideX.Narrow(1, 3, k);                           // rows k + 5 apart
+            var b = withBias ? Tensor.Randn([n]) : null;
+            var y = Functional.Linear(x, w, b);
+            var reference = Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b?.To(DType.Float64));
+            Assert.Equal([m, n], y.Shape);
+            Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(k), $"m{m} k{k} n{n} bias {withBias}");
+        }
+    }
+
+    [Fact]
+    public void APrefill_TakesTheKernel_WithoutBlas()
+    {
+        using var scope = DisposeScope.Begin();
+        var dir = Directory.CreateTempSubdirectory("ft-gemm");
+        try
+        {
+            LibTorch.ManualSeed(42);
+            var x = Tensor.Randn([4, 64, 256]);                         // a prefill of 4 sequences of 64 tokens
+            var w = Tensor.Randn([384, 256]);
+            var b = Tensor.Randn([384]);
+            var path = Path.Combine(dir.FullName, "trace.json");
+            Tensor y;
+            using (LibTorch.NoGrad())
+            using (LibTorch.Profile(path))
+                y = Functional.Linear(x, w, b);
+            Assert.Equal([4, 64, 384], y.Shape);
+            Assertions.Close(Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64)).D(), y.To(DType.Float64).D(), Tol(256), "prefill");
+            var ops = OpsIn(path);
+            if (LibTorch.VectorIsa == CpuVectorIsa.Avx512)
+                foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
+                    Assert.DoesNotContain(blas, ops);
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Fact]
+    public void ThroughAFrozenWeight_TheInputGradient_MatchesFloat64()
+    {
+        using var scope = DisposeScope.Begin();
+        var dir = Directory.CreateTempSubdirectory("ft-gemm");
+        try
+        {
+            LibTorch.ManualSeed(43);
+            foreach (var (m, k, n) in new (long, long, long)[] { (200, 300, 45), (256, 64, 600) })
+            {
+                var x = Tensor.Randn([m, k]).RequiresGrad_();
+                var w = Tensor.Randn([n, k]);
+                var b = Tensor.Randn([n]);
+                var g = Tensor.Randn([m, n]);
+                var path = Path.Combine(dir.FullName, $"trace-{m}.json");
+                Tensor y;
+                using (LibTorch.Profile(path))
+                {
+                    y = Functional.Linear(x, w, b);
+                    (y * g).Sum().Backward();
+                }
+                Assertions.Close(Functional.Linear(x.Detach().To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64)).D(), y.Detach().To(DType.Float64).D(), Tol(k), "forward");
+                // d Σ (x·wᵀ + b)·g / dx = g·w
+                var expected = g.To(DType.Float64).MatMul(w.To(DType.Float64));
+                Assertions.Close(expected.D(), x.Grad!.To(DType.Float64).D(), Tol(n), $"dx m{m} k{k} n{n}");
+                if (LibTorch.VectorIsa == CpuVectorIsa.Avx512)
+                {
+                    var ops = OpsIn(path);
+                    Assert.DoesNotContain("aten::mm", ops);            // neither the forward nor the input gradient
+                    Assert.Contains(ops, o => o is not null && o.Contains("LinearFunction"));
+                }
+            }
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Fact]
+    public void AWeightThatTrains_OrOtherKernels_AtenTakesIt_AndGradientsStillFlow()
+    {
+        using var scope = DisposeScope.Begin();
+        LibTorch.ManualSeed(44);
+        var x = Tensor.Randn([200, 32]).RequiresGrad_();
+        var w = Tensor.Randn([40, 32]).RequiresGrad_();
+        var g = Tensor.Randn([200, 40]);
+        (Functional.Linear(x, w) * g).Sum().Backward();
+        // d/dw = gᵀ·x, d/dx = g·w
+        Assertions.Close(g.T.To(DType.Float64).MatMul(x.Detach().To(DType.Float64)).D(), w.Grad!.To(DType.Float64).D(), Tol(200), "dw");
+        Assertions.Close(g.To(DType.Float64).MatMul(w.Detach().To(DType.Float64)).D(), x.Grad!.To(DType.Float64).D(), Tol(40), "dx");
+
+        var before = LibTorch.VectorIsa;
+        var dir = Directory.CreateTempSubdirectory("ft-gemm");
+        try
+        {
+            Assert.True(LibTorch.TryUseVectorIsa(CpuVectorIsa.None));
+            var path = Path.Combine(dir.FullName, "trace.json");
+            var x2 = Tensor.Randn([256, 64]);
+            var w2 = Tensor.Randn([96, 64]);
+            Tensor y;
+            using (LibTorch.NoGrad())
+            using (LibTorch.Profile(path))
+                y = Functional.Linear(x2, w2);
+            Assert.Contains("aten::mm", OpsIn(path));
+            Assertions.Close(Functional.Linear(x2.To(DType.Float64), w2.To(DType.Float64)).D(), y.To(DType.Float64).D(), Tol(64), "ATen");
+        }
+        finally
+        {
+            LibTorch.TryUseVectorIsa(before);
+            dir.Delete(true);
+        }
+    }
+}
