@@ -59,6 +59,18 @@ public class BenchRunsTests
     }
 
     [Fact]
+    public void BenchMatmul_TimesBlasAndTheLinearKernel_SideBySide()
+    {
+        var r = Cli.Run("bench", "matmul", "--size", "256", "--repeats", "3", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        Assert.True(json["gflops"]!.GetValue<double>() > 0);
+        Assert.True(json["linear_gflops"]!.GetValue<double>() > 0);
+        var expected = FineTune.Torch.LibTorch.BestVectorIsa == FineTune.Torch.CpuVectorIsa.Avx512 ? "finetune avx512" : "blas";
+        Assert.Equal(expected, json["linear_kernel"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Alternate_WarmsOursUp_ThenRunsABBA()
     {
         var order = new List<string>();
