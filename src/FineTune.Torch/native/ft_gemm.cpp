@@ -12,15 +12,17 @@
 // The layout is the usual one: w is packed, a block of 256 k × 512 columns at a time, into panels of 32 columns
 // (a transposing pack, 16 × 16 in registers, for the forward's wᵀ; row copies for the backward's w); a 12 × 32 tile of
 // the output lives in 24 vector registers while k runs, each step two loads of the panel and twelve broadcasts of x.
-// Both threads pack a block's panels, then share its (rows, panel) tiles. Sums run in another order than OpenBLAS's:
-// results agree to float32 rounding, not bit for bit.
+// The threads take units of panels from a shared counter and pack their own. Sums run in another order than OpenBLAS's: results agree to
+// float32 rounding, not bit for bit.
 #include "ft_common.h"
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #if defined(__x86_64__)
 #define FT_GEMM 1
 #include <immintrin.h>
@@ -139,34 +141,41 @@ const TileFn kTiles[MR + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
-// C (M, N) = A (M, K) · B (+ bias). The packed block lives per calling thread (512 KiB).
+// C (M, N) = A (M, K) · B (+ bias). The threads take units of a few 32-column panels from a shared counter, each
+// packing its unit into a block of its own (up to 512 columns × 256 k, 512 KiB): no barrier inside, and a thread that
+// the machine slows down (a vCPU sharing its core) takes fewer units instead of holding the others up at the end.
 void gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b, int64_t sbk, int64_t sbn, float* c,
           int64_t ldc, const float* bias) {
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<float, Free> block(static_cast<float*>(std::aligned_alloc(64, sizeof(float) * KC * NC)));
-  float* packed = block.get();
-  TORCH_CHECK(packed != nullptr, "gemm: out of memory for the packing block");
-  for (int64_t j0 = 0; j0 < N; j0 += NC) {
-    const int64_t nc = std::min(NC, N - j0), panels = (nc + NR - 1) / NR;
-    for (int64_t k0 = 0; k0 < K; k0 += KC) {
-      const int64_t kc = std::min(KC, K - k0);
-      at::parallel_for(0, panels, 1, [&](int64_t p0, int64_t p1) { pack_b(b, sbk, sbn, k0, kc, j0, nc, packed, p0, p1); });
-      const bool acc = k0 > 0;
-      const float* bb = k0 == 0 && bias ? bias + j0 : nullptr;
-      const int64_t chunks = (M + MC - 1) / MC;
-      at::parallel_for(0, chunks * panels, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t it = begin; it < end; it++) {
-          const int64_t ch = it / panels, p = it % panels;
-          const int64_t m0 = ch * MC, m1 = std::min(M, m0 + MC), jn = std::min<int64_t>(NR, nc - p * NR);
-          for (int64_t i = m0; i < m1; i += MR)
-            kTiles[std::min<int64_t>(MR, m1 - i)](kc, a + i * lda + k0, lda, packed + p * kc * NR, c + i * ldc + j0 + p * NR, ldc,
-                                                  jn, acc, bb ? bb + p * NR : nullptr);
+  const int64_t panels = (N + NR - 1) / NR;
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), panels));
+  const int64_t unit = std::max<int64_t>(1, std::min<int64_t>(NC / NR, panels / (4 * threads)));
+  std::atomic<int64_t> next{0};
+  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+    struct Free {
+      void operator()(float* p) const { std::free(p); }
+    };
+    thread_local std::unique_ptr<float, Free> block(static_cast<float*>(std::aligned_alloc(64, sizeof(float) * KC * NC)));
+    float* packed = block.get();
+    if (packed == nullptr) throw std::bad_alloc();
+    for (int64_t g0; (g0 = next.fetch_add(unit, std::memory_order_relaxed)) < panels;) {
+      const int64_t g1 = std::min(panels, g0 + unit), j0 = g0 * NR, nc = std::min(N, g1 * NR) - j0, np = g1 - g0;
+      for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kc = std::min(KC, K - k0);
+        pack_b(b, sbk, sbn, k0, kc, j0, nc, packed, 0, np);
+        const bool acc = k0 > 0;
+        const float* bb = k0 == 0 && bias ? bias + j0 : nullptr;
+        for (int64_t m0 = 0; m0 < M; m0 += MC) {
+          const int64_t m1 = std::min(M, m0 + MC);
+          for (int64_t p = 0; p < np; p++) {
+            const int64_t jn = std::min<int64_t>(NR, nc - p * NR);
+            for (int64_t i = m0; i < m1; i += MR)
+              kTiles[std::min<int64_t>(MR, m1 - i)](kc, a + i * lda + k0, lda, packed + p * kc * NR, c + i * ldc + j0 + p * NR,
+                                                    ldc, jn, acc, bb ? bb + p * NR : nullptr);
+          }
         }
-      });
+      }
     }
-  }
+  });
 }
 #endif  // FT_GEMM
 
