@@ -1,19 +1,24 @@
 // A float32 matrix product for AVX-512 CPUs, for the linear layers' products of many rows (prefill, training): the
 // forward x·wᵀ and, in training, the input gradient dy·w. It runs where the vector kernels in use are AVX-512
-// (LibTorch.VectorIsa) and OpenBLAS's own kernels are not: OpenBLAS picks its kernels by CPU model, and on a CPU it
-// does not know, or under OPENBLAS_CORETYPE=Haswell as on this project's machines, it runs its AVX2 kernels. Measured
-// on this project's 2-core AMD EPYC (family 26), against OpenBLAS 0.3.21 with its Haswell kernels, 2 threads:
+// (LibTorch.VectorIsa). OpenBLAS picks its kernels by CPU model: on a CPU it does not know, or under
+// OPENBLAS_CORETYPE=Haswell as on this project's machines (AMD EPYC, family 26), it runs its AVX2 kernels. Measured
+// through ft_linear against at::mm (OpenBLAS 0.3.21, Haswell kernels) in one C++ process, 2 threads, alternated:
 //
-//   x (1,024 × 256) · wᵀ, w 1,376 × 256     3.6–3.8 ms (190–200 GFLOP/s)  →  2.0–2.2 ms (330–350 GFLOP/s)
-//   dy (1,024 × 256) · w, w 256 × 1,376     3.9–4.1 ms                    →  2.2 ms
-//   x (256 × 256) · wᵀ, w 1,376 × 256       0.96 ms                       →  0.72 ms
-//   x (64 × 256) · wᵀ                       0.26 ms                       →  0.38 ms (so below 192 rows, OpenBLAS)
+//   x (1,024 × 256) · wᵀ, w 1,376 × 256 (gate/up of the tiny bench model)   3.87 ms  →  2.00 ms  (186 → 361 GFLOP/s)
+//   x (1,024 × 256) · wᵀ, w 4,096 × 256 (its head)                          11.1 ms  →  6.55 ms
+//   x (341 × 576) · wᵀ, w 49,152 × 576 (a loss chunk of the small model)    109 ms   →  60.8 ms
+//   x (256 × 256) · wᵀ, w 1,376 × 256 (a batch-4 prefill)                   0.99 ms  →  0.52 ms
+//   x (192 × 256), x (128 × 256)                                             0.74 → 0.41 ms; 0.53 → 0.53 ms
 //
-// The layout is the usual one: w is packed, a block of 256 k × 512 columns at a time, into panels of 32 columns
-// (a transposing pack, 16 × 16 in registers, for the forward's wᵀ; row copies for the backward's w); a 12 × 32 tile of
+// so below 192 rows OpenBLAS keeps the product (and ft_simd.cpp's kernel below 17). One thread of this kernel runs at
+// 190–200 GFLOP/s, one of OpenBLAS's at 98–106.
+//
+// The layout is the usual one: w is packed, 256 k × up to 512 columns at a time, into panels of 32 columns (a
+// transposing pack, 16 × 16 in registers, for the forward's wᵀ; row copies for the backward's w); a 12 × 32 tile of
 // the output lives in 24 vector registers while k runs, each step two loads of the panel and twelve broadcasts of x.
-// The threads take units of panels from a shared counter and pack their own. Sums run in another order than OpenBLAS's: results agree to
-// float32 rounding, not bit for bit.
+// The threads take units of panels from a shared counter and pack their own. This file is compiled with OpenMP
+// (CMakeLists.txt): ATen's parallel_for is a template, and without it the product would run on one thread. Sums run in
+// another order than OpenBLAS's: results agree to float32 rounding, not bit for bit.
 #include "ft_common.h"
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
