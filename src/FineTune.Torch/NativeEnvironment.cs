@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace FineTune.Torch;
 
 /// <summary>
-/// How the native side of the process is set up before libtorch loads: its thread pools' wait policy and the C
+/// How the native side of the process is set up before libtorch loads: its thread pools' wait policies and the C
 /// allocator's thresholds. Both were measured on this project's 2-core CI machine (`finetune bench generate`,
 /// `finetune bench train`); each is left alone where the environment already names a value.
 /// <list type="bullet">
@@ -13,6 +13,12 @@ namespace FineTune.Torch;
 /// the tiny bench model took 80–140 ms that way, against 5–7 ms with passive waiting; this engine did the same. It is
 /// set in the environment, so the processes started from this one (the trainer, the benchmarks' PyTorch references)
 /// run under it too.</item>
+/// <item><b>OPENBLAS_THREAD_TIMEOUT=4.</b> After each call, OpenBLAS's worker threads spin for 2^N cycles (N = 28 by
+/// default: tens of milliseconds) before they sleep; on 2 cores the spinning worker holds the core that the next op's
+/// second OpenMP thread needs, so that op runs at one thread's speed. The engine's own AVX-512 product ran at 166–185
+/// GFLOP/s right after an OpenBLAS call against 299–373 with N = 4 (`finetune bench matmul`, four runs each), and the
+/// tiny training step went from 5,500 to 7,400 tokens/s; plain PyTorch's step gained too (3,740 → 3,970), which is
+/// why it is set in the environment, for the references as for this process.</item>
 /// <item><b>No trimming, no mmap for large blocks (glibc).</b> libtorch allocates every intermediate tensor with
 /// malloc. glibc serves blocks above its mmap threshold with fresh mappings, and returns the heap's free top to the
 /// system once it passes the trim threshold; either way the next step's tensors fault their pages in again and the
@@ -48,6 +54,7 @@ public static unsafe class NativeEnvironment
             if (s_applied) return;
             s_applied = true;
             SetVariable("OMP_WAIT_POLICY", "PASSIVE");
+            SetVariable("OPENBLAS_THREAD_TIMEOUT", "4");
             if (OperatingSystem.IsLinux() && Libc("mallopt") is { } mallopt)
             {
                 // The largest threshold glibc accepts for mmap (1 GiB; older versions cap it at 32 MiB); trimming only past

@@ -26,6 +26,18 @@ public unsafe class NativeEnvironmentTests
     }
 
     [Fact]
+    public void OpenBlasThreadTimeout_IsShort_UnlessTheEnvironmentSetsIt_AndReachesChildProcesses()
+    {
+        _ = LibTorch.Version;
+        var expected = NativeEnvironment.Settings["OPENBLAS_THREAD_TIMEOUT"];
+        Assert.Equal(Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT") ?? "4", expected);
+        var child = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "echo $OPENBLAS_THREAD_TIMEOUT"]) { RedirectStandardOutput = true })!;
+        var output = child.StandardOutput.ReadToEnd().Trim();
+        child.WaitForExit();
+        Assert.Equal(expected, output);
+    }
+
+    [Fact]
     public void AllocatorThresholds_AreRaised_UnlessTheEnvironmentSetsThem()
     {
         _ = LibTorch.Version;
