@@ -15,6 +15,23 @@ internal static class Assertions
     public static void Close(IReadOnlyList<float> expected, Tensor actual, double tol, string what = "") =>
         Close(expected.Select(x => (double)x).ToArray(), actual.ToArray<float>().Select(x => (double)x).ToArray(), tol, what);
 
+    /// <summary>The names of the ops libtorch's profiler recorded while <paramref name="body"/> ran (a Chrome trace in a temp folder).</summary>
+    public static HashSet<string?> OpsRecorded(Action body)
+    {
+        var dir = Directory.CreateTempSubdirectory("ft-trace");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "trace.json");
+            using (LibTorch.Profile(path)) body();
+            return System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+                .Select(e => e.GetProperty("name").GetString()).ToHashSet();
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
     public static double[] D(this Tensor t) => t.ToArray<double>();
     public static float[] F(this Tensor t) => t.ToArray<float>();
 }

@@ -12,10 +12,6 @@ public class GemmKernelTests
 {
     private static double Tol(long k) => 1e-6 * Math.Sqrt(k) * 4 + 1e-6;
 
-    private static HashSet<string?> OpsIn(string trace) =>
-        System.Text.Json.JsonDocument.Parse(File.ReadAllText(trace)).RootElement.EnumerateArray()
-            .Select(e => e.GetProperty("name").GetString()).ToHashSet();
-
     [Fact]
     public void EachShape_MatchesFloat64()
     {
@@ -44,67 +40,48 @@ public class GemmKernelTests
     public void APrefill_TakesTheKernel_WithoutBlas()
     {
         using var scope = DisposeScope.Begin();
-        var dir = Directory.CreateTempSubdirectory("ft-gemm");
-        try
+        LibTorch.ManualSeed(42);
+        var x = Tensor.Randn([4, 64, 256]);                             // a prefill of 4 sequences of 64 tokens
+        var w = Tensor.Randn([384, 256]);
+        var b = Tensor.Randn([384]);
+        Tensor y = null!;
+        var ops = Assertions.OpsRecorded(() =>
         {
-            LibTorch.ManualSeed(42);
-            var x = Tensor.Randn([4, 64, 256]);                         // a prefill of 4 sequences of 64 tokens
-            var w = Tensor.Randn([384, 256]);
-            var b = Tensor.Randn([384]);
-            var path = Path.Combine(dir.FullName, "trace.json");
-            Tensor y;
-            using (LibTorch.NoGrad())
-            using (LibTorch.Profile(path))
-                y = Functional.Linear(x, w, b);
-            Assert.Equal([4, 64, 384], y.Shape);
-            Assertions.Close(Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64)).D(), y.To(DType.Float64).D(), Tol(256), "prefill");
-            var ops = OpsIn(path);
-            if (LibTorch.VectorIsa == CpuVectorIsa.Avx512)
-                foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
-                    Assert.DoesNotContain(blas, ops);
-        }
-        finally
-        {
-            dir.Delete(true);
-        }
+            using (LibTorch.NoGrad()) y = Functional.Linear(x, w, b);
+        });
+        Assert.Equal([4, 64, 384], y.Shape);
+        Assertions.Close(Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64)).D(), y.To(DType.Float64).D(), Tol(256), "prefill");
+        if (LibTorch.VectorIsa == CpuVectorIsa.Avx512)
+            foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
+                Assert.DoesNotContain(blas, ops);
     }
 
     [Fact]
     public void ThroughAFrozenWeight_TheInputGradient_MatchesFloat64()
     {
         using var scope = DisposeScope.Begin();
-        var dir = Directory.CreateTempSubdirectory("ft-gemm");
-        try
+        LibTorch.ManualSeed(43);
+        foreach (var (m, k, n) in new (long, long, long)[] { (200, 300, 45), (256, 64, 600) })
         {
-            LibTorch.ManualSeed(43);
-            foreach (var (m, k, n) in new (long, long, long)[] { (200, 300, 45), (256, 64, 600) })
+            var x = Tensor.Randn([m, k]).RequiresGrad_();
+            var w = Tensor.Randn([n, k]);
+            var b = Tensor.Randn([n]);
+            var g = Tensor.Randn([m, n]);
+            Tensor y = null!;
+            var ops = Assertions.OpsRecorded(() =>
             {
-                var x = Tensor.Randn([m, k]).RequiresGrad_();
-                var w = Tensor.Randn([n, k]);
-                var b = Tensor.Randn([n]);
-                var g = Tensor.Randn([m, n]);
-                var path = Path.Combine(dir.FullName, $"trace-{m}.json");
-                Tensor y;
-                using (LibTorch.Profile(path))
-                {
-                    y = Functional.Linear(x, w, b);
-                    (y * g).Sum().Backward();
-                }
-                Assertions.Close(Functional.Linear(x.Detach().To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64)).D(), y.Detach().To(DType.Float64).D(), Tol(k), "forward");
-                // d Σ (x·wᵀ + b)·g / dx = g·w
-                var expected = g.To(DType.Float64).MatMul(w.To(DType.Float64));
-                Assertions.Close(expected.D(), x.Grad!.To(DType.Float64).D(), Tol(n), $"dx m{m} k{k} n{n}");
-                if (LibTorch.VectorIsa == CpuVectorIsa.Avx512)
-                {
-                    var ops = OpsIn(path);
-                    Assert.DoesNotContain("aten::mm", ops);            // neither the forward nor the input gradient
-                    Assert.Contains(ops, o => o is not null && o.Contains("LinearFunction"));
-                }
+                y = Functional.Linear(x, w, b);
+                (y * g).Sum().Backward();
+            });
+            Assertions.Close(Functional.Linear(x.Detach().To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64)).D(), y.Detach().To(DType.Float64).D(), Tol(k), "forward");
+            // d Σ (x·wᵀ + b)·g / dx = g·w
+            var expected = g.To(DType.Float64).MatMul(w.To(DType.Float64));
+            Assertions.Close(expected.D(), x.Grad!.To(DType.Float64).D(), Tol(n), $"dx m{m} k{k} n{n}");
+            if (LibTorch.VectorIsa == CpuVectorIsa.Avx512)
+            {
+                Assert.DoesNotContain("aten::mm", ops);                // neither the forward nor the input gradient
+                Assert.Contains(ops, o => o is not null && o.Contains("LinearFunction"));
             }
-        }
-        finally
-        {
-            dir.Delete(true);
         }
     }
 
@@ -122,24 +99,22 @@ public class GemmKernelTests
         Assertions.Close(g.To(DType.Float64).MatMul(w.Detach().To(DType.Float64)).D(), x.Grad!.To(DType.Float64).D(), Tol(40), "dx");
 
         var before = LibTorch.VectorIsa;
-        var dir = Directory.CreateTempSubdirectory("ft-gemm");
         try
         {
             Assert.True(LibTorch.TryUseVectorIsa(CpuVectorIsa.None));
-            var path = Path.Combine(dir.FullName, "trace.json");
             var x2 = Tensor.Randn([256, 64]);
             var w2 = Tensor.Randn([96, 64]);
-            Tensor y;
-            using (LibTorch.NoGrad())
-            using (LibTorch.Profile(path))
-                y = Functional.Linear(x2, w2);
-            Assert.Contains("aten::mm", OpsIn(path));
+            Tensor y = null!;
+            var ops = Assertions.OpsRecorded(() =>
+            {
+                using (LibTorch.NoGrad()) y = Functional.Linear(x2, w2);
+            });
+            Assert.Contains("aten::mm", ops);
             Assertions.Close(Functional.Linear(x2.To(DType.Float64), w2.To(DType.Float64)).D(), y.To(DType.Float64).D(), Tol(64), "ATen");
         }
         finally
         {
             LibTorch.TryUseVectorIsa(before);
-            dir.Delete(true);
         }
     }
 }

@@ -129,70 +129,49 @@ public class VectorKernelTests
     public void ABatchOfSequences_KeepsItsShape_AndTakesTheKernel()
     {
         using var scope = DisposeScope.Begin();
-        var dir = Directory.CreateTempSubdirectory("ft-small-mm");
-        try
+        LibTorch.ManualSeed(32);
+        var x = Tensor.Randn([4, 1, 64]);                            // a decode step of 4 sequences
+        var w = Tensor.Randn([96, 64]);
+        var b = Tensor.Randn([96]);
+        Tensor y = null!;
+        var ops = Assertions.OpsRecorded(() =>
         {
-            LibTorch.ManualSeed(32);
-            var x = Tensor.Randn([4, 1, 64]);                            // a decode step of 4 sequences
-            var w = Tensor.Randn([96, 64]);
-            var b = Tensor.Randn([96]);
-            var path = Path.Combine(dir.FullName, "trace.json");
-            Tensor y;
-            using (LibTorch.NoGrad())
-            using (LibTorch.Profile(path))
-                y = Functional.Linear(x, w, b);
-            Assert.Equal([4, 1, 96], y.Shape);
-            var reference = Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64));
-            Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(64), "decode step");
-            var ops = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
-                .Select(e => e.GetProperty("name").GetString()).ToHashSet();
-            if (LibTorch.VectorIsa != CpuVectorIsa.None)
-                foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
-                    Assert.DoesNotContain(blas, ops);
-        }
-        finally
-        {
-            dir.Delete(true);
-        }
+            using (LibTorch.NoGrad()) y = Functional.Linear(x, w, b);
+        });
+        Assert.Equal([4, 1, 96], y.Shape);
+        var reference = Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64));
+        Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(64), "decode step");
+        if (LibTorch.VectorIsa != CpuVectorIsa.None)
+            foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
+                Assert.DoesNotContain(blas, ops);
     }
 
     [Fact]
     public void WithGradients_OrOtherDTypes_OrMoreRows_AtenTakesIt()
     {
         using var scope = DisposeScope.Begin();
-        var dir = Directory.CreateTempSubdirectory("ft-small-mm");
-        try
+        LibTorch.ManualSeed(33);
+        var w = Tensor.Randn([8, 16]);
+        var x = Tensor.Randn([2, 16]).RequiresGrad_();
+        var ops = Assertions.OpsRecorded(() =>
         {
-            LibTorch.ManualSeed(33);
-            var w = Tensor.Randn([8, 16]);
-            var x = Tensor.Randn([2, 16]).RequiresGrad_();
-            var path = Path.Combine(dir.FullName, "trace.json");
-            using (LibTorch.Profile(path))
-            {
-                var y = Functional.Linear(x, w);                         // under autograd: the gradient must flow
-                y.Sum().Backward();
-            }
-            var ops = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
-                .Select(e => e.GetProperty("name").GetString()).ToHashSet();
-            Assert.Contains("aten::mm", ops);
-            // d(Σ x·wᵀ)/dx = the column sums of w, for each row.
-            var colSums = w.Sum([0]).F();
-            var grad = x.Grad!.F();
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 16; j++)
-                    Assert.Equal(colSums[j], grad[i * 16 + j], 1e-4f);
+            var y = Functional.Linear(x, w);                             // under autograd: the gradient must flow
+            y.Sum().Backward();
+        });
+        Assert.Contains("aten::mm", ops);
+        // d(Σ x·wᵀ)/dx = the column sums of w, for each row.
+        var colSums = w.Sum([0]).F();
+        var grad = x.Grad!.F();
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 16; j++)
+                Assert.Equal(colSums[j], grad[i * 16 + j], 1e-4f);
 
-            using var noGrad = LibTorch.NoGrad();
-            var x64 = Tensor.Randn([3, 16]).To(DType.Float64);
-            Assert.Equal([3, 8], Functional.Linear(x64, w.To(DType.Float64)).Shape);   // float64: ATen
-            var many = Tensor.Randn([17, 16]);
-            var yMany = Functional.Linear(many, w);                                   // 17 rows: OpenBLAS
-            Assertions.Close(Functional.Linear(many.To(DType.Float64), w.To(DType.Float64)).D(), yMany.To(DType.Float64).D(), Tol(16), "17 rows");
-        }
-        finally
-        {
-            dir.Delete(true);
-        }
+        using var noGrad = LibTorch.NoGrad();
+        var x64 = Tensor.Randn([3, 16]).To(DType.Float64);
+        Assert.Equal([3, 8], Functional.Linear(x64, w.To(DType.Float64)).Shape);   // float64: ATen
+        var many = Tensor.Randn([17, 16]);
+        var yMany = Functional.Linear(many, w);                                   // 17 rows: OpenBLAS
+        Assertions.Close(Functional.Linear(many.To(DType.Float64), w.To(DType.Float64)).D(), yMany.To(DType.Float64).D(), Tol(16), "17 rows");
     }
 
     [Fact]
