@@ -61,7 +61,7 @@ bool small_addmm_(at::Tensor& self, const at::Tensor& m1, const at::Tensor& w, d
 // The vector kernels in use (ft_simd.cpp): 2 = AVX-512, 1 = AVX2, 0 = none.
 int vector_isa_in_use();
 
-// x (…, K) · wᵀ (+ bias) for float32 CPU tensors of at least 192 rows, w (N, K) with contiguous rows and neither w nor
+// x (…, K) · wᵀ (+ bias) for float32 CPU tensors of at least 17 rows, w (N, K) with contiguous rows and neither w nor
 // the bias asking for a gradient, while the AVX-512 kernels are in use (ft_gemm.cpp); x may ask for one (training
 // through a frozen weight: dx comes from the same kernel). Fills out and returns true, or returns false.
 bool big_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out);

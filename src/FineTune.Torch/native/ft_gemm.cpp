@@ -7,11 +7,12 @@
 //   x (1,024 × 256) · wᵀ, w 1,376 × 256 (gate/up of the tiny bench model)   3.87 ms  →  2.00 ms  (186 → 361 GFLOP/s)
 //   x (1,024 × 256) · wᵀ, w 4,096 × 256 (its head)                          11.1 ms  →  6.55 ms
 //   x (341 × 576) · wᵀ, w 49,152 × 576 (a loss chunk of the small model)    109 ms   →  60.8 ms
-//   x (256 × 256) · wᵀ, w 1,376 × 256 (a batch-4 prefill)                   0.99 ms  →  0.52 ms
-//   x (192 × 256), x (128 × 256)                                             0.74 → 0.41 ms; 0.53 → 0.53 ms
+//   x (64 × 256) · wᵀ, w 1,376 × 256 (a batch-1 prefill)                    284–298 µs → 157–162 µs
+//   x (17 × 256) · wᵀ, w 1,376 × 256 (a decode step of 17 sequences)        135–138 µs → 68–71 µs
+//   x (17 × 256) · wᵀ, w 384 × 256                                          53–54 µs → 51–52 µs
 //
-// so below 192 rows OpenBLAS keeps the product (and ft_simd.cpp's kernel below 17). One thread of this kernel runs at
-// 190–200 GFLOP/s, one of OpenBLAS's at 98–106.
+// so it takes every product past ft_simd.cpp's row kernel (1 to 16 rows). One thread of it runs at 190–200 GFLOP/s,
+// one of OpenBLAS's at 98–106.
 //
 // The layout is the usual one: w is packed, 256 k × up to 512 columns at a time, into panels of 32 columns (a
 // transposing pack, 16 × 16 in registers, for the forward's wᵀ; row copies for the backward's w); a 12 × 32 tile of
@@ -37,7 +38,7 @@
 
 namespace {
 
-constexpr int64_t kMinRows = 192;   // fewer rows: OpenBLAS (above), or ft_simd.cpp's kernel up to 16
+constexpr int64_t kMinRows = 17;   // up to 16 rows: ft_simd.cpp's row kernel
 
 #if FT_GEMM
 constexpr int MR = 12, NR = 32;
