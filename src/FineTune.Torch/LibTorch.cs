@@ -85,6 +85,12 @@ public static class LibTorch
     /// <summary>Uses <paramref name="isa"/> from now on (tests compare each against float64); false when this CPU cannot run it.</summary>
     public static bool TryUseVectorIsa(CpuVectorIsa isa) => Native.ft_vector_isa((int)isa) >= 0;
 
+    /// <summary>
+    /// Whether a float32 CPU linear layer of <paramref name="rows"/> rows by an (<paramref name="n"/>, <paramref name="k"/>)
+    /// weight runs on the engine's AVX-512 matrix product now (native/ft_gemm.cpp), rather than on BLAS or the row kernel.
+    /// </summary>
+    public static bool GemmTakes(long rows, long n, long k) => Native.ft_gemm_takes(rows, n, k) != 0;
+
     /// <summary>The best <see cref="CpuVectorIsa"/> this CPU runs.</summary>
     public static CpuVectorIsa BestVectorIsa => (CpuVectorIsa)Native.ft_vector_isa_best();
 

@@ -24,6 +24,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ft_manual_seed(ulong seed);
     [LibraryImport(Lib)] internal static unsafe partial int ft_cpu_pool_stats(long* out7);
     [LibraryImport(Lib)] internal static partial long ft_cpu_pool_release();
+    [LibraryImport(Lib)] internal static partial int ft_gemm_takes(long m, long n, long k);
     [LibraryImport(Lib)] internal static partial int ft_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int ft_has_cuda_build();
     [LibraryImport(Lib)] internal static partial long ft_cuda_peak_bytes(int device, int reset);

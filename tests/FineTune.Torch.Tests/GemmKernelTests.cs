@@ -99,9 +99,12 @@ public class GemmKernelTests
         Assertions.Close(g.To(DType.Float64).MatMul(w.Detach().To(DType.Float64)).D(), x.Grad!.To(DType.Float64).D(), Tol(40), "dx");
 
         var before = LibTorch.VectorIsa;
+        Assert.Equal(before == CpuVectorIsa.Avx512, LibTorch.GemmTakes(17, 384, 256));
+        Assert.False(LibTorch.GemmTakes(16, 384, 256));                  // the row kernel's
         try
         {
             Assert.True(LibTorch.TryUseVectorIsa(CpuVectorIsa.None));
+            Assert.False(LibTorch.GemmTakes(256, 96, 64));
             var x2 = Tensor.Randn([256, 64]);
             var w2 = Tensor.Randn([96, 64]);
             Tensor y = null!;

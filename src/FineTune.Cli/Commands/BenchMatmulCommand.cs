@@ -56,7 +56,7 @@ public static class BenchMatmulCommand
         double mm = Median(matmul), lin = Median(linear), flops = 2.0 * n * n * n;
         return new MatmulResult("matmul", n, LibTorch.Threads, device.ToString(), LibTorch.Version,
             Math.Round(mm * 1000, 3), Math.Round(flops / mm / 1e9, 1), Math.Round(lin * 1000, 3), Math.Round(flops / lin / 1e9, 1),
-            device.IsCuda ? "cuda" : LibTorch.VectorIsa == CpuVectorIsa.Avx512 && n >= 17 ? "finetune avx512" : "blas");
+            device.IsCuda ? "cuda" : LibTorch.GemmTakes(n, n, n) ? "finetune avx512" : "blas");
 
         double Time(Func<Tensor> op)
         {

@@ -251,3 +251,6 @@ bool big_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor* bias
 }
 
 }  // namespace ft
+
+// Whether a float32 product of M rows by an (N, K) weight goes to this kernel now (for reports such as bench matmul).
+FT_API int ft_gemm_takes(int64_t M, int64_t N, int64_t K) { return takes(M, N, K) ? 1 : 0; }
