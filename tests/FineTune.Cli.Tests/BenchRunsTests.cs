@@ -71,6 +71,43 @@ public class BenchRunsTests
     }
 
     [Fact]
+    public void BenchServe_InterleavesSlicesOfOneAndEightAdapters_AndReportsTheLossOfEachPair()
+    {
+        var r = Cli.Run("bench", "serve", "--requests", "4", "--max-tokens", "2", "--decode-tokens", "4", "--repetitions", "1", "--threads", "1", "--no-torch");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("tiered compilation off", r.Stdout.Split('\n')[0]);
+        Assert.Contains("methods compiled during the timed serving slices", r.Stdout);
+        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        Assert.False(json["machine"]!["tiered_compilation"]!.GetValue<bool>());
+        Assert.Equal(4, json["slices_per_side"]!.GetValue<int>());
+        var serving = json["serving"]!.AsArray();
+        foreach (var concurrency in new[] { 1, 4, 16, 64 })
+        {
+            foreach (var adapters in new[] { 1, 8 })
+            {
+                var cell = serving.Single(c => c!["adapters"]?.GetValue<int>() == adapters && c["concurrency"]!.GetValue<int>() == concurrency)!;
+                Assert.True(cell["requests_per_s"]!["min"]!.GetValue<double>() > 0);
+                // Four slices of four requests, each of at most two tokens (a random model may end one early).
+                Assert.InRange(cell["mean_completion_tokens"]!.GetValue<double>(), 0.25, 2);
+            }
+            var loss = serving.Single(c => c!["adapters"] is null && c["concurrency"]!.GetValue<int>() == concurrency)!;
+            Assert.Equal(1, loss["loss_paired"]!["n"]!.GetValue<int>());
+            Assert.True(loss["loss_paired"]!["max"]!.GetValue<double>() < 1);
+        }
+    }
+
+    [Fact]
+    public void TheMachineLine_SaysWhenTieredCompilationIsTurnedBackOn()
+    {
+        string[] args = ["bench", "train", "--config", "tiny", "--steps", "1", "--repetitions", "1", "--threads", "1", "--no-reference"];
+        var off = Cli.Run(args);
+        var on = Cli.Run(args, new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" });
+        Assert.True(off.ExitCode == 0 && on.ExitCode == 0, off.Stderr + on.Stderr);
+        Assert.Contains("tiered compilation off", off.Stdout.Split('\n')[0]);
+        Assert.Contains("tiered compilation on", on.Stdout.Split('\n')[0]);
+    }
+
+    [Fact]
     public void Alternate_WarmsOursUp_ThenRunsABBA()
     {
         var order = new List<string>();

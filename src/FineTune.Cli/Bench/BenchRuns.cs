@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using FineTune.Torch;
@@ -64,15 +65,26 @@ public static class BenchRuns
         machine["environment"] = environment;
         // libtorch's CPU blocks of 256 KiB and more: the engine's huge-page pool, or libtorch's allocator (FINETUNE_CPU_POOL=0).
         machine["cpu_pool"] = LibTorch.CpuPool is not null;
+        machine["tiered_compilation"] = TieredCompilation;
         var env = string.Join(", ", NativeEnvironment.Settings.Select(v => $"{v.Key}={v.Value}"));
-        Console.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {threads} threads used; load average {machine["loadavg"] ?? "unknown"}; {env}; CPU pool {(LibTorch.CpuPool is null ? "off" : "on")}");
+        Console.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {threads} threads used; load average {machine["loadavg"] ?? "unknown"}; {env}; CPU pool {(LibTorch.CpuPool is null ? "off" : "on")}; tiered compilation {(TieredCompilation ? "on" : "off")}");
         return machine;
     }
 
     /// <summary>
+    /// Whether the runtime recompiles hot methods in the background (tiered compilation): off in `finetune` (see its
+    /// project file) unless DOTNET_TieredCompilation turns it on.
+    /// </summary>
+    public static bool TieredCompilation =>
+        Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is { } env
+            ? env.Trim() != "0"
+            : AppContext.GetData("System.Runtime.TieredCompilation") is not string config || !bool.TryParse(config, out var on) || on;
+
+    /// <summary>
     /// Runs <paramref name="ours"/> once untimed, then <paramref name="repetitions"/> times each side in the order
     /// A B B A A B …; returns each side's results in run order. A null reference runs ours alone. The reference scripts
-    /// are separate processes that warm up on the timed shapes themselves before they time anything.
+    /// are separate processes that warm up on the timed shapes themselves before they time anything. Prints how many
+    /// methods the JIT compiled during our timed repetitions: work on another thread that the timing took in.
     /// </summary>
     public static (List<T> Ours, List<T> Reference) Alternate<T>(int repetitions, Func<T> ours, Func<T>? reference)
     {
@@ -80,13 +92,22 @@ public static class BenchRuns
         ours();
         var a = new List<T>();
         var b = new List<T>();
+        long compiled = 0;
+        T Timed()
+        {
+            long before = JitInfo.GetCompiledMethodCount();
+            var result = ours();
+            compiled += JitInfo.GetCompiledMethodCount() - before;
+            return result;
+        }
         for (int i = 0; i < repetitions; i++)
         {
             bool oursFirst = i % 2 == 0;
-            if (oursFirst) a.Add(ours());
+            if (oursFirst) a.Add(Timed());
             if (reference is not null) b.Add(reference());
-            if (!oursFirst) a.Add(ours());
+            if (!oursFirst) a.Add(Timed());
         }
+        Console.WriteLine($"jit: {compiled} methods compiled during our {repetitions} timed repetitions");
         return (a, b);
     }
 

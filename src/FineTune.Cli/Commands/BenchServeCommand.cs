@@ -28,7 +28,7 @@ public static class BenchServeCommand
 {
     public static Command Create()
     {
-        var requests = new Option<int>("--requests") { Description = "Requests per (adapters, concurrency) cell (256: a cell lasts about a second even at concurrency 16, where 64 left it to a few hundred milliseconds of a shared machine).", DefaultValueFactory = _ => 256 };
+        var requests = new Option<int>("--requests") { Description = "Requests per slice; each repetition of a concurrency runs four slices for each of 1 and 8 adapters, interleaved (256: a slice lasts about a second even at concurrency 16, where 64 left it to a few hundred milliseconds of a shared machine).", DefaultValueFactory = _ => 256 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each request.", DefaultValueFactory = _ => 32 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens generated in the decode comparison.", DefaultValueFactory = _ => 256 };
         var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
@@ -55,7 +55,7 @@ public static class BenchServeCommand
                 var modelDir = Path.Combine(root, "model");
                 var adaptersDir = Path.Combine(root, "adapters");
                 WriteModel(modelDir, adaptersDir, 8);
-                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_cell"] = n, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
+                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_slice"] = n, ["slices_per_side"] = 4, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
                 results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, reps, ct);
                 results["engine"] = MeasureEngine(modelDir, adaptersDir, m, reps);
                 results["decode"] = MeasureDecode(modelDir, d, t, reps, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
@@ -107,14 +107,23 @@ public static class BenchServeCommand
             var cells = new JsonArray();
             for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
             int[] concurrencies = [1, 4, 16, 64];
-            // 1 and 8 adapters at one concurrency run one after the other, so each repetition gives a side-by-side pair.
             var grid = (from concurrency in concurrencies from adapters in new[] { 1, 8 } select (adapters, concurrency)).ToArray();
             await RunCellAsync(http, 8, 16, requests, maxTokens, ct);          // warm-up (JIT, allocator), not counted
-            // Every repetition runs every cell, in alternating order, so drift of a shared machine spreads over all cells.
+            // A repetition of one concurrency is eight slices of `requests` each, 1 and 8 adapters in the order A B B A B A A B
+            // (starting with B in odd repetitions), and each side's figure is over its four slices: a slow spell or a drift of
+            // a shared machine then falls on both sides of the pair. The concurrencies alternate their order between repetitions.
             var runs = grid.ToDictionary(c => c, _ => new List<(double Rps, double Tps, double P50, double P95, long Tokens)>());
+            long compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             for (int r = 0; r < reps; r++)
-                foreach (var c in r % 2 == 0 ? grid : grid.Reverse())
-                    runs[c].Add(await RunCellAsync(http, c.adapters, c.concurrency, requests, maxTokens, ct));
+                foreach (var concurrency in r % 2 == 0 ? concurrencies : concurrencies.Reverse())
+                {
+                    int[] order = r % 2 == 0 ? [1, 8, 8, 1, 8, 1, 1, 8] : [8, 1, 1, 8, 1, 8, 8, 1];
+                    var slices = new List<(int Adapters, Slice Slice)>();
+                    foreach (var adapters in order) slices.Add((adapters, await RunCellAsync(http, adapters, concurrency, requests, maxTokens, ct)));
+                    foreach (var adapters in new[] { 1, 8 })
+                        runs[(adapters, concurrency)].Add(Slice.Combine(slices.Where(s => s.Adapters == adapters).Select(s => s.Slice).ToList()));
+                }
+            Console.WriteLine($"jit: {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods compiled during the timed serving slices");
             var rpsAt = new Dictionary<(int, int), Figure>();
             foreach (var (adapters, concurrency) in grid.OrderBy(c => c.adapters))
             {
@@ -130,7 +139,7 @@ public static class BenchServeCommand
                     ["tokens_per_s"] = tps.ToJson(),
                     ["ttft_p50_ms"] = p50.ToJson(),
                     ["ttft_p95_ms"] = p95.ToJson(),
-                    ["mean_completion_tokens"] = Math.Round((double)run[^1].Tokens / requests, 1),
+                    ["mean_completion_tokens"] = Math.Round((double)run[^1].Tokens / (4 * requests), 1),
                 });
                 Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {rps} req/s, {tps} tokens/s, time to first token p50 {p50} ms, p95 {p95} ms");
             }
@@ -160,8 +169,21 @@ public static class BenchServeCommand
         }
     }
 
-    /// <summary>One measurement: <paramref name="requests"/> streamed requests over <paramref name="adapters"/> adapters, <paramref name="concurrency"/> at a time.</summary>
-    private static async Task<(double Rps, double Tps, double P50, double P95, long Tokens)> RunCellAsync(HttpClient http, int adapters, int concurrency, int requests, int maxTokens, CancellationToken ct)
+    /// <summary>One slice: how long <c>Ttft.Length</c> requests took, their completion tokens and each one's time to first token (ms).</summary>
+    private sealed record Slice(double Seconds, long Tokens, double[] Ttft)
+    {
+        /// <summary>Requests/s, tokens/s and time-to-first-token percentiles over several slices of one side.</summary>
+        public static (double Rps, double Tps, double P50, double P95, long Tokens) Combine(IReadOnlyList<Slice> slices)
+        {
+            double seconds = slices.Sum(s => s.Seconds);
+            long tokens = slices.Sum(s => s.Tokens);
+            var ttft = slices.SelectMany(s => s.Ttft).Order().ToArray();
+            return (ttft.Length / seconds, tokens / seconds, Percentile(ttft, 0.50), Percentile(ttft, 0.95), tokens);
+        }
+    }
+
+    /// <summary>One slice: <paramref name="requests"/> streamed requests over <paramref name="adapters"/> adapters, <paramref name="concurrency"/> at a time.</summary>
+    private static async Task<Slice> RunCellAsync(HttpClient http, int adapters, int concurrency, int requests, int maxTokens, CancellationToken ct)
     {
         int next = -1;
         long tokens = 0;
@@ -176,9 +198,7 @@ public static class BenchServeCommand
                 ttft[i] = first.TotalMilliseconds;
             }
         }));
-        var seconds = clock.Elapsed.TotalSeconds;
-        Array.Sort(ttft);
-        return (requests / seconds, tokens / seconds, Percentile(ttft, 0.50), Percentile(ttft, 0.95), tokens);
+        return new Slice(clock.Elapsed.TotalSeconds, tokens, ttft);
     }
 
     private static double Percentile(double[] sorted, double q) =>
