@@ -108,22 +108,28 @@ public static class BenchServeCommand
             for (int i = 0; i < 8; i++) await CompleteAsync(http, $"adapter-{i}", "warm up", maxTokens, ct); // loads every adapter once
             int[] concurrencies = [1, 4, 16, 64];
             var grid = (from concurrency in concurrencies from adapters in new[] { 1, 8 } select (adapters, concurrency)).ToArray();
-            await RunCellAsync(http, 8, 16, requests, maxTokens, ct);          // warm-up (JIT, allocator), not counted
+            // Warm-up, not counted: one slice at each concurrency, so the code paths of every batch size are compiled first.
+            foreach (var concurrency in concurrencies) await RunCellAsync(http, 8, concurrency, requests, maxTokens, ct);
             // A repetition of one concurrency is eight slices of `requests` each, 1 and 8 adapters in the order A B B A B A A B
             // (starting with B in odd repetitions), and each side's figure is over its four slices: a slow spell or a drift of
             // a shared machine then falls on both sides of the pair. The concurrencies alternate their order between repetitions.
             var runs = grid.ToDictionary(c => c, _ => new List<(double Rps, double Tps, double P50, double P95, long Tokens)>());
-            long compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+            long compiled = 0;
             for (int r = 0; r < reps; r++)
                 foreach (var concurrency in r % 2 == 0 ? concurrencies : concurrencies.Reverse())
                 {
                     int[] order = r % 2 == 0 ? [1, 8, 8, 1, 8, 1, 1, 8] : [8, 1, 1, 8, 1, 8, 8, 1];
                     var slices = new List<(int Adapters, Slice Slice)>();
-                    foreach (var adapters in order) slices.Add((adapters, await RunCellAsync(http, adapters, concurrency, requests, maxTokens, ct)));
+                    foreach (var adapters in order)
+                    {
+                        long before = System.Runtime.JitInfo.GetCompiledMethodCount();
+                        slices.Add((adapters, await RunCellAsync(http, adapters, concurrency, requests, maxTokens, ct)));
+                        compiled += System.Runtime.JitInfo.GetCompiledMethodCount() - before;
+                    }
                     foreach (var adapters in new[] { 1, 8 })
                         runs[(adapters, concurrency)].Add(Slice.Combine(slices.Where(s => s.Adapters == adapters).Select(s => s.Slice).ToList()));
                 }
-            Console.WriteLine($"jit: {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods compiled during the timed serving slices");
+            Console.WriteLine($"jit: {compiled} methods compiled during the timed serving slices");
             var rpsAt = new Dictionary<(int, int), Figure>();
             foreach (var (adapters, concurrency) in grid.OrderBy(c => c.adapters))
             {

@@ -39,6 +39,10 @@
 namespace {
 
 constexpr int64_t kMinRows = 17;   // up to 16 rows: ft_simd.cpp's row kernel
+// Multiply-adds per thread: a product gets a second thread only for each further 8 M. Waking a passive OpenMP worker costs
+// 10–12 µs here (C++ loop, 2 threads against 1, medians of 200): 64 × 64 × 128 (0.5 M) took 7.0 µs on one thread and
+// 19.4 on two, 128 × 256 × 256 (8.4 M) 98 and 99 µs, 64 × 256 × 1,376 (22.5 M) 249 and 184 µs.
+constexpr double kMacsPerThread = 8e6;
 
 #if FT_GEMM
 constexpr int MR = 12, NR = 32;
@@ -153,10 +157,11 @@ const TileFn kTiles[MR + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile
 void gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b, int64_t sbk, int64_t sbn, float* c,
           int64_t ldc, const float* bias) {
   const int64_t panels = (N + NR - 1) / NR;
-  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), panels));
+  const auto by_work = static_cast<int64_t>(static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) / kMacsPerThread);
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), panels, by_work}));
   const int64_t unit = std::max<int64_t>(1, std::min<int64_t>(NC / NR, panels / (4 * threads)));
   std::atomic<int64_t> next{0};
-  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+  const auto work = [&](int64_t, int64_t) {
     struct Free {
       void operator()(float* p) const { std::free(p); }
     };
@@ -181,7 +186,11 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const fl
         }
       }
     }
-  });
+  };
+  if (threads == 1)
+    work(0, 1);
+  else
+    at::parallel_for(0, threads, 1, work);
 }
 #endif  // FT_GEMM
 
