@@ -73,7 +73,7 @@ public class BenchRunsTests
     [Fact]
     public void BenchServe_InterleavesSlicesOfOneAndEightAdapters_AndReportsTheLossOfEachPair()
     {
-        var r = Cli.Run("bench", "serve", "--requests", "4", "--max-tokens", "2", "--decode-tokens", "4", "--repetitions", "1", "--threads", "1", "--no-torch");
+        var r = Cli.Run("bench", "serve", "--requests", "4", "--slices", "4", "--max-tokens", "2", "--decode-tokens", "4", "--repetitions", "1", "--threads", "1", "--no-torch");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("tiered compilation off", r.Stdout.Split('\n')[0]);
         Assert.Contains("methods compiled during the timed serving slices", r.Stdout);
@@ -94,6 +94,9 @@ public class BenchRunsTests
             Assert.Equal(1, loss["loss_paired"]!["n"]!.GetValue<int>());
             Assert.True(loss["loss_paired"]!["max"]!.GetValue<double>() < 1);
         }
+        var odd = Cli.Run("bench", "serve", "--slices", "3");
+        Assert.Equal(2, odd.ExitCode);
+        Assert.Contains("--slices even", odd.Stderr);
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public static class BenchServeCommand
 {
     public static Command Create()
     {
-        var requests = new Option<int>("--requests") { Description = "Requests per slice; each repetition of a concurrency runs four slices for each of 1 and 8 adapters, interleaved (256: a slice lasts about a second even at concurrency 16, where 64 left it to a few hundred milliseconds of a shared machine).", DefaultValueFactory = _ => 256 };
+        var requests = new Option<int>("--requests") { Description = "Requests per slice (256: a slice lasts about a second even at concurrency 16, where 64 left it to a few hundred milliseconds of a shared machine).", DefaultValueFactory = _ => 256 };
+        var slicesPerSide = new Option<int>("--slices") { Description = "Slices for each of 1 and 8 adapters in a repetition of a concurrency, interleaved A B B A, B A A B, … (an even number; 8: four such blocks).", DefaultValueFactory = _ => 8 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each request.", DefaultValueFactory = _ => 32 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens generated in the decode comparison.", DefaultValueFactory = _ => 256 };
         var threads = new Option<int?>("--threads") { Description = "Threads for both engines (default: FINETUNE_THREADS or every core)." };
@@ -37,14 +38,14 @@ public static class BenchServeCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "The server's largest batch (sequences decoded together).", DefaultValueFactory = _ => 64 };
         var repetitions = new Option<int>("--repetitions") { Description = "Repetitions of each measurement (median, min–max).", DefaultValueFactory = _ => 3 };
         var command = new Command("serve", "Serving throughput and time to first token (1 and 8 adapters, concurrency 1/4/16/64) and decode tokens/s beside PyTorch eager.")
-            { requests, maxTokens, decodeTokens, threads, python, noTorch, maxBatch, repetitions };
+            { requests, slicesPerSide, maxTokens, decodeTokens, threads, python, noTorch, maxBatch, repetitions };
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             int n = pr.GetValue(requests), m = pr.GetValue(maxTokens), d = pr.GetValue(decodeTokens);
-            int b = pr.GetValue(maxBatch), reps = pr.GetValue(repetitions);
-            if (n < 1 || m < 1 || d < 2 || b < 1 || reps < 1)
+            int b = pr.GetValue(maxBatch), reps = pr.GetValue(repetitions), k = pr.GetValue(slicesPerSide);
+            if (n < 1 || m < 1 || d < 2 || b < 1 || reps < 1 || k < 2 || k % 2 != 0)
             {
-                Console.Error.WriteLine("finetune bench serve: --requests, --max-tokens, --max-batch and --repetitions at least 1, --decode-tokens at least 2");
+                Console.Error.WriteLine("finetune bench serve: --requests, --max-tokens, --max-batch and --repetitions at least 1, --decode-tokens at least 2, --slices even and at least 2");
                 return ExitCodes.Usage;
             }
             int t = LibTorch.ConfigureThreads(pr.GetValue(threads));
@@ -55,8 +56,8 @@ public static class BenchServeCommand
                 var modelDir = Path.Combine(root, "model");
                 var adaptersDir = Path.Combine(root, "adapters");
                 WriteModel(modelDir, adaptersDir, 8);
-                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_slice"] = n, ["slices_per_side"] = 4, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
-                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, m, b, reps, ct);
+                var results = new JsonObject { ["model"] = "TinyQwen2 (random)", ["threads"] = t, ["max_tokens"] = m, ["requests_per_slice"] = n, ["slices_per_side"] = k, ["max_batch"] = b, ["machine"] = machine, ["repetitions"] = reps };
+                results["serving"] = await MeasureServingAsync(root, modelDir, adaptersDir, n, k, m, b, reps, ct);
                 results["engine"] = MeasureEngine(modelDir, adaptersDir, m, reps);
                 results["decode"] = MeasureDecode(modelDir, d, t, reps, pr.GetValue(noTorch) ? null : pr.GetValue(python)!);
                 Console.WriteLine(results.ToJsonString());
@@ -90,7 +91,7 @@ public static class BenchServeCommand
 
     // ---- serving throughput over HTTP ----
 
-    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int maxTokens, int maxBatch, int reps, CancellationToken ct)
+    private static async Task<JsonArray> MeasureServingAsync(string root, string modelDir, string adaptersDir, int requests, int slicesPerSide, int maxTokens, int maxBatch, int reps, CancellationToken ct)
     {
         var scriptRoot = Directory.CreateDirectory(Path.Combine(root, "script-root")).FullName;
         var settings = HostSettingsLoader.Load(Path.Combine(root, "data"), null, "http://127.0.0.1:0", scriptRoot);
@@ -110,15 +111,16 @@ public static class BenchServeCommand
             var grid = (from concurrency in concurrencies from adapters in new[] { 1, 8 } select (adapters, concurrency)).ToArray();
             // Warm-up, not counted: one slice at each concurrency, so the code paths of every batch size are compiled first.
             foreach (var concurrency in concurrencies) await RunCellAsync(http, 8, concurrency, requests, maxTokens, ct);
-            // A repetition of one concurrency is eight slices of `requests` each, 1 and 8 adapters in the order A B B A B A A B
-            // (starting with B in odd repetitions), and each side's figure is over its four slices: a slow spell or a drift of
-            // a shared machine then falls on both sides of the pair. The concurrencies alternate their order between repetitions.
+            // A repetition of one concurrency is 2 × slicesPerSide slices of `requests` each, 1 and 8 adapters in blocks of four,
+            // A B B A then B A A B … (starting with B A A B in odd repetitions), and each side's figure is over its slices: a slow
+            // spell or a drift of a shared machine then falls on both sides of the pair. The concurrencies alternate their order
+            // between repetitions.
             var runs = grid.ToDictionary(c => c, _ => new List<(double Rps, double Tps, double P50, double P95, long Tokens)>());
             long compiled = 0;
             for (int r = 0; r < reps; r++)
                 foreach (var concurrency in r % 2 == 0 ? concurrencies : concurrencies.Reverse())
                 {
-                    int[] order = r % 2 == 0 ? [1, 8, 8, 1, 8, 1, 1, 8] : [8, 1, 1, 8, 1, 8, 8, 1];
+                    var order = Enumerable.Range(0, slicesPerSide / 2).SelectMany(block => (r + block) % 2 == 0 ? new[] { 1, 8, 8, 1 } : [8, 1, 1, 8]);
                     var slices = new List<(int Adapters, Slice Slice)>();
                     foreach (var adapters in order)
                     {
@@ -145,7 +147,7 @@ public static class BenchServeCommand
                     ["tokens_per_s"] = tps.ToJson(),
                     ["ttft_p50_ms"] = p50.ToJson(),
                     ["ttft_p95_ms"] = p95.ToJson(),
-                    ["mean_completion_tokens"] = Math.Round((double)run[^1].Tokens / (4 * requests), 1),
+                    ["mean_completion_tokens"] = Math.Round((double)run[^1].Tokens / (slicesPerSide * requests), 1),
                 });
                 Console.WriteLine($"serve: {adapters} adapter(s), concurrency {concurrency,2}: {rps} req/s, {tps} tokens/s, time to first token p50 {p50} ms, p95 {p95} ms");
             }

@@ -66,6 +66,11 @@ int vector_isa_in_use();
 // through a frozen weight: dx comes from the same kernel). Fills out and returns true, or returns false.
 bool big_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out);
 
+// Causal attention (bottom-right aligned, no other mask, no dropout) of float32 CPU q (B, H, Tq, D) over k (B, KV, S, D)
+// and v (B, KV, S, Dv), H a multiple of KV, with the AVX-512 kernel for every product, forward and backward
+// (ft_gemm.cpp); undefined where that kernel is not in use.
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale);
+
 // silu(g)·u for float32 CPU g, u of one shape with a contiguous last dimension, no gradient asked (ft_simd.cpp).
 bool silu_mul_simd(const at::Tensor& g, const at::Tensor& u, at::Tensor& out);
 

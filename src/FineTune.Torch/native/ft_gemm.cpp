@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 #if defined(__x86_64__)
@@ -111,8 +112,9 @@ void pack_b(const float* b, int64_t sbk, int64_t sbn, int64_t k0, int64_t kc, in
   }
 }
 
-// R rows (≤ MR) of A × one packed panel: C[0..R) [0..jn) = Σk A·B, plus what is there (acc) or the bias.
-template <int R>
+// R rows (≤ MR) of A × one packed panel: C[0..R) [0..jn) = Σk A·B, plus what is there (acc) or the bias. A(i, k) is
+// a[i·lda + k], or a[i + k·lda] when TA (A stored transposed: the R values of one k lie side by side).
+template <int R, bool TA>
 void tile(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc, int64_t jn, bool acc, const float* bias) {
   __m512 c0[R], c1[R];
   for (int i = 0; i < R; i++) c0[i] = c1[i] = _mm512_setzero_ps();
@@ -120,7 +122,7 @@ void tile(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, in
     const __m512 b0 = _mm512_load_ps(bp + k * NR), b1 = _mm512_load_ps(bp + k * NR + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < R; i++) {
-      const __m512 x = _mm512_set1_ps(a[i * lda + k]);
+      const __m512 x = _mm512_set1_ps(TA ? a[i + k * lda] : a[i * lda + k]);
       c0[i] = _mm512_fmadd_ps(x, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(x, b1, c1[i]);
     }
@@ -145,20 +147,25 @@ void tile(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, in
 }
 
 using TileFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t, bool, const float*);
-const TileFn kTiles[MR + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>,
-                               tile<7>, tile<8>, tile<9>, tile<10>, tile<11>, tile<12>};
+const TileFn kTiles[2][MR + 1] = {
+    {nullptr, tile<1, false>, tile<2, false>, tile<3, false>, tile<4, false>, tile<5, false>, tile<6, false>, tile<7, false>,
+     tile<8, false>, tile<9, false>, tile<10, false>, tile<11, false>, tile<12, false>},
+    {nullptr, tile<1, true>, tile<2, true>, tile<3, true>, tile<4, true>, tile<5, true>, tile<6, true>, tile<7, true>,
+     tile<8, true>, tile<9, true>, tile<10, true>, tile<11, true>, tile<12, true>}};
 
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
-// C (M, N) = A (M, K) · B (+ bias). The threads take units of a few 32-column panels from a shared counter, each
-// packing its unit into a block of its own (up to 512 columns × 256 k, 512 KiB): no barrier inside, and a thread that
-// the machine slows down (a vCPU sharing its core) takes fewer units instead of holding the others up at the end.
+// C (M, N) = A (M, K) · B (+ bias, or + C itself when accumulate). A(i, k) = a[i·lda + k], or a[i + k·lda] when a_t.
+// The threads (at most max_threads) take units of a few 32-column panels from a shared counter, each packing its unit
+// into a block of its own (up to 512 columns × 256 k, 512 KiB): no barrier inside, and a thread that the machine slows
+// down takes fewer units instead of holding the others up at the end.
 void gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b, int64_t sbk, int64_t sbn, float* c,
-          int64_t ldc, const float* bias) {
+          int64_t ldc, const float* bias, bool a_t = false, bool accumulate = false, int64_t max_threads = 0) {
   const int64_t panels = (N + NR - 1) / NR;
   const auto by_work = static_cast<int64_t>(static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) / kMacsPerThread);
-  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), panels, by_work}));
+  const int64_t allowed = max_threads > 0 ? max_threads : static_cast<int64_t>(at::get_num_threads());
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>({allowed, panels, by_work}));
   const int64_t unit = std::max<int64_t>(1, std::min<int64_t>(NC / NR, panels / (4 * threads)));
   std::atomic<int64_t> next{0};
   const auto work = [&](int64_t, int64_t) {
@@ -173,14 +180,14 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const fl
       for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kc = std::min(KC, K - k0);
         pack_b(b, sbk, sbn, k0, kc, j0, nc, packed, 0, np);
-        const bool acc = k0 > 0;
+        const bool acc = accumulate || k0 > 0;
         const float* bb = k0 == 0 && bias ? bias + j0 : nullptr;
         for (int64_t m0 = 0; m0 < M; m0 += MC) {
           const int64_t m1 = std::min(M, m0 + MC);
           for (int64_t p = 0; p < np; p++) {
             const int64_t jn = std::min<int64_t>(NR, nc - p * NR);
             for (int64_t i = m0; i < m1; i += MR)
-              kTiles[std::min<int64_t>(MR, m1 - i)](kc, a + i * lda + k0, lda, packed + p * kc * NR, c + i * ldc + j0 + p * NR,
+              kTiles[a_t][std::min<int64_t>(MR, m1 - i)](kc, a_t ? a + i + k0 * lda : a + i * lda + k0, lda, packed + p * kc * NR, c + i * ldc + j0 + p * NR,
                                                     ldc, jn, acc, bb ? bb + p * NR : nullptr);
           }
         }
@@ -237,9 +244,103 @@ struct LinearFunction : public torch::autograd::Function<LinearFunction> {
   }
 };
 
+#if FT_GEMM
+// C[i] (M, N) = A[i] · B[i] for i < batch, C contiguous; A[i] starts at a + i·sab, B[i] at b + i·sbb. Enough work for
+// several threads: each takes whole products (one thread each); else the products one after the other.
+void bgemm(int64_t batch, int64_t M, int64_t N, int64_t K, const float* a, int64_t sab, int64_t lda, bool a_t, const float* b,
+           int64_t sbb, int64_t sbk, int64_t sbn, float* c) {
+  const double macs = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) * static_cast<double>(batch);
+  const int64_t threads = std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), batch, static_cast<int64_t>(macs / kMacsPerThread)});
+  const auto one = [&](int64_t i, int64_t max_threads) {
+    gemm(M, N, K, a + i * sab, lda, b + i * sbb, sbk, sbn, c + i * M * N, N, nullptr, a_t, false, max_threads);
+  };
+  if (threads > 1)
+    at::parallel_for(0, batch, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i++) one(i, 1);
+    });
+  else
+    for (int64_t i = 0; i < batch; i++) one(i, 0);
+}
+
+// Causal attention of one key/value head group per batch row, every product through the kernel: q (G, R·Tq, D) holds the
+// rep = R query heads that share a key/value head, k (G, S, D), v (G, S, Dv), all contiguous; query row r is position
+// r mod Tq, which sees keys up to S − Tq + (r mod Tq). Saves the probabilities for the backward:
+//   dP = dO·vᵀ, dv = Pᵀ·dO, dS = scale · softmax′(dP), dq = dS·k, dk = dSᵀ·q.
+struct CausalAttentionFunction : public torch::autograd::Function<CausalAttentionFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            int64_t Tq, double scale) {
+    const int64_t G = q.size(0), M = q.size(1), D = q.size(2), S = k.size(1), Dv = v.size(2);
+    auto qs = q * scale;
+    auto scores = at::empty({G, M, S}, q.options());
+    bgemm(G, M, S, D, qs.data_ptr<float>(), M * D, D, false, k.data_ptr<float>(), S * D, 1, D, scores.data_ptr<float>());
+    float* sp = scores.data_ptr<float>();
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    at::parallel_for(0, G * M, 256, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) {
+        const int64_t seen = S - Tq + (r % M) % Tq + 1;
+        std::fill(sp + r * S + std::max<int64_t>(seen, 0), sp + (r + 1) * S, neg_inf);
+      }
+    });
+    auto p = at::_softmax(scores, -1, false);
+    scores = at::Tensor();
+    auto out = at::empty({G, M, Dv}, q.options());
+    bgemm(G, M, Dv, S, p.data_ptr<float>(), M * S, S, false, v.data_ptr<float>(), S * Dv, Dv, 1, out.data_ptr<float>());
+    ctx->save_for_backward({q, k, v, p});
+    ctx->saved_data["scale"] = scale;
+    return out;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    const auto saved = ctx->get_saved_variables();
+    const auto &q = saved[0], &k = saved[1], &v = saved[2], &p = saved[3];
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const auto g = grads[0].contiguous();
+    const int64_t G = q.size(0), M = q.size(1), D = q.size(2), S = k.size(1), Dv = v.size(2);
+    at::Tensor dq, dk, dv;
+    if (ctx->needs_input_grad(2)) {
+      dv = at::empty({G, S, Dv}, q.options());
+      bgemm(G, S, Dv, M, p.data_ptr<float>(), M * S, S, true, g.data_ptr<float>(), M * Dv, Dv, 1, dv.data_ptr<float>());
+    }
+    if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
+      auto dp = at::empty({G, M, S}, q.options());
+      bgemm(G, M, S, Dv, g.data_ptr<float>(), M * Dv, Dv, false, v.data_ptr<float>(), S * Dv, 1, Dv, dp.data_ptr<float>());
+      auto ds = at::_softmax_backward_data(dp, p, -1, at::kFloat);
+      dp = at::Tensor();
+      ds.mul_(scale);
+      if (ctx->needs_input_grad(0)) {
+        dq = at::empty({G, M, D}, q.options());
+        bgemm(G, M, D, S, ds.data_ptr<float>(), M * S, S, false, k.data_ptr<float>(), S * D, D, 1, dq.data_ptr<float>());
+      }
+      if (ctx->needs_input_grad(1)) {
+        dk = at::empty({G, S, D}, q.options());
+        bgemm(G, S, D, M, ds.data_ptr<float>(), M * S, S, true, q.data_ptr<float>(), M * D, D, 1, dk.data_ptr<float>());
+      }
+    }
+    return {dq, dk, dv, at::Tensor(), at::Tensor()};
+  }
+};
+#endif
+
 }  // namespace
 
 namespace ft {
+
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale) {
+#if FT_GEMM
+  if (ft::vector_isa_in_use() != 2 || !ft::fused_enabled() || !cpu_float({&q, &k, &v})) return at::Tensor();
+  const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), D = q.size(3), KV = k.size(1), S = k.size(2), Dv = v.size(3);
+  if (S < Tq || H % KV != 0 || k.size(0) != B || v.size(0) != B || v.size(1) != KV || v.size(2) != S || k.size(3) != D)
+    return at::Tensor();
+  const int64_t rep = H / KV;
+  auto q3 = q.reshape({B * KV, rep * Tq, D}).contiguous();
+  auto k3 = k.reshape({B * KV, S, D}).contiguous();
+  auto v3 = v.reshape({B * KV, S, Dv}).contiguous();
+  return CausalAttentionFunction::apply(q3, k3, v3, Tq, scale).view({B, KV, rep, Tq, Dv}).view({B, H, Tq, Dv});
+#else
+  (void)q, (void)k, (void)v, (void)scale;
+  return at::Tensor();
+#endif
+}
 
 bool big_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor* bias, at::Tensor& out) {
   if (x.dim() < 2 || w.dim() != 2 || !cpu_float({&x, &w}) || w.size(1) != x.size(-1) || w.stride(1) != 1) return false;

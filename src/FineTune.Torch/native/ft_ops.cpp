@@ -272,6 +272,11 @@ FT_API FtTensor ft_attention(FtTensor q, FtTensor k, FtTensor v, FtTensor mask, 
   // queries, so keys and values are never repeated; the scale and the masks enter the score matmul as its alpha and
   // its added bias (baddbmm), so there is no separate scaling, masked_fill or their backward passes.
   const auto neg_inf = -std::numeric_limits<float>::infinity();
+  if (causal_rows && !m.has_value() && dropout == 0) {
+    // Where the AVX-512 kernels are in use, their batched products, forward and backward (ft_gemm.cpp).
+    auto fast = ft::causal_attention(Q, K, V, sc);
+    if (fast.defined()) return wrap(std::move(fast));
+  }
   auto q3 = Q.reshape({B * KV, rep * Tq, D});                  // heads kv·rep … kv·rep + rep − 1 together
   auto kt = K.reshape({B * KV, S, D}).transpose(1, 2);          // (B·KV, D, S)
   auto v3 = V.reshape({B * KV, S, Dv});
