@@ -32,7 +32,7 @@ public class BenchRunsTests
         var r = Cli.Run("bench", "generate", "--config", "tiny", "--batch", "2", "--prompt", "8", "--new", "4", "--repetitions", "3", "--threads", "1");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.DoesNotContain("reference:", r.Stderr);
-        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        var json = r.LastLineJson;
         Assert.Null(json["reference_error"]);
         Assert.Equal(3, json["reference"]!["prefill_tokens_per_s"]!["n"]!.GetValue<int>());
         foreach (var name in new[] { "prefill_ratio_paired", "decode_ratio_paired" })
@@ -52,7 +52,7 @@ public class BenchRunsTests
         var r = Cli.Run("bench", "generate", "--config", "tiny", "--prompt", "8", "--new", "3", "--repetitions", "1", "--threads", "1", "--python", "/bin/false");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("reference: /bin/false exited with 1", r.Stderr);
-        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        var json = r.LastLineJson;
         Assert.True(json["prefill_tokens_per_s"]!["median"]!.GetValue<double>() > 0);
         Assert.Null(json["prefill_ratio_paired"]);
         Assert.StartsWith("/bin/false exited with 1", json["reference_error"]!.GetValue<string>());
@@ -63,7 +63,7 @@ public class BenchRunsTests
     {
         var r = Cli.Run("bench", "matmul", "--size", "256", "--repeats", "3", "--threads", "1");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        var json = r.LastLineJson;
         Assert.True(json["gflops"]!.GetValue<double>() > 0);
         Assert.True(json["linear_gflops"]!.GetValue<double>() > 0);
         var expected = FineTune.Torch.LibTorch.BestVectorIsa == FineTune.Torch.CpuVectorIsa.Avx512 ? "finetune avx512" : "blas";
@@ -77,7 +77,7 @@ public class BenchRunsTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("tiered compilation off", r.Stdout.Split('\n')[0]);
         Assert.Contains("methods compiled during the timed serving slices", r.Stdout);
-        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        var json = r.LastLineJson;
         Assert.False(json["machine"]!["tiered_compilation"]!.GetValue<bool>());
         Assert.Equal(4, json["slices_per_side"]!.GetValue<int>());
         var serving = json["serving"]!.AsArray();
@@ -130,7 +130,7 @@ public class BenchRunsTests
         var r = Cli.Run("bench", "train", "--config", "tiny", "--steps", "1", "--repetitions", "3", "--threads", "1", "--no-reference");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.StartsWith("machine: ", r.Stdout);
-        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        var json = r.LastLineJson;
         Assert.Equal(3, json["tokens_per_s"]!["n"]!.GetValue<int>());
         var tps = json["tokens_per_s"]!;
         Assert.InRange(tps["median"]!.GetValue<double>(), tps["min"]!.GetValue<double>(), tps["max"]!.GetValue<double>());
@@ -148,7 +148,7 @@ public class BenchRunsTests
             new Dictionary<string, string> { ["FINETUNE_CPU_POOL"] = "0" });
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("CPU pool off", r.Stdout.Split('\n')[0]);
-        var json = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
+        var json = r.LastLineJson;
         Assert.False(json["machine"]!["cpu_pool"]!.GetValue<bool>());
         Assert.True(json["tokens_per_s"]!["median"]!.GetValue<double>() > 0);
     }

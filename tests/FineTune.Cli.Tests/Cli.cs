@@ -5,7 +5,11 @@ namespace FineTune.Cli.Tests;
 /// <summary>Runs the real `finetune` executable (built beside the tests) and captures what it prints.</summary>
 internal static class Cli
 {
-    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        /// <summary>The JSON object a verb prints on its last line (the bench verbs' summary).</summary>
+        public System.Text.Json.Nodes.JsonNode LastLineJson => System.Text.Json.Nodes.JsonNode.Parse(Stdout.Trim().Split('\n')[^1])!;
+    }
 
     public static Result Run(IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null, int timeoutSeconds = 300)
     {

@@ -58,9 +58,8 @@ public class VectorKernelTests
                 var x = wideX.Narrow(1, 3, k);                           // rows k + 5 apart
                 var b = withBias ? Tensor.Randn([n]) : null;
                 var y = Functional.Linear(x, w, b);
-                var reference = Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b?.To(DType.Float64));
                 Assert.Equal([m, n], y.Shape);
-                Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(k), $"{kernel} m{m} k{k} n{n} bias {withBias}");
+                Assertions.LinearMatchesFloat64(y, x, w, b, Tol(k), $"{kernel} m{m} k{k} n{n} bias {withBias}");
             }
         });
     }
@@ -139,8 +138,7 @@ public class VectorKernelTests
             using (LibTorch.NoGrad()) y = Functional.Linear(x, w, b);
         });
         Assert.Equal([4, 1, 96], y.Shape);
-        var reference = Functional.Linear(x.To(DType.Float64), w.To(DType.Float64), b.To(DType.Float64));
-        Assertions.Close(reference.D(), y.To(DType.Float64).D(), Tol(64), "decode step");
+        Assertions.LinearMatchesFloat64(y, x, w, b, Tol(64), "decode step");
         if (LibTorch.VectorIsa != CpuVectorIsa.None)
             foreach (var blas in new[] { "aten::mm", "aten::addmm", "aten::linear", "aten::matmul" })
                 Assert.DoesNotContain(blas, ops);
@@ -171,7 +169,7 @@ public class VectorKernelTests
         Assert.Equal([3, 8], Functional.Linear(x64, w.To(DType.Float64)).Shape);   // float64: ATen
         var many = Tensor.Randn([17, 16]);
         var yMany = Functional.Linear(many, w);                                   // 17 rows: past the row kernel
-        Assertions.Close(Functional.Linear(many.To(DType.Float64), w.To(DType.Float64)).D(), yMany.To(DType.Float64).D(), Tol(16), "17 rows");
+        Assertions.LinearMatchesFloat64(yMany, many, w, null, Tol(16), "17 rows");
     }
 
     [Fact]
